@@ -1,0 +1,92 @@
+// The envelope every executor method answers with, and the executor contract (DESIGN.md §4).
+import { connectorError, type ConnectorError, type ErrorCode } from './errors.js';
+
+export interface ConnectorResponse<B = unknown> {
+  ok: boolean;
+  /** HTTP status of the provider's answer; 0 when no HTTP response was received. */
+  status: number;
+  latencyMs: number;
+  body: B | null;
+  error?: ConnectorError;
+}
+
+export interface CallOptions {
+  /** Per-call timeout, default 10 000 ms, enforced with an AbortSignal. */
+  timeoutMs?: number;
+  /** Caller cancellation (e.g. the Temporal activity's cancellation signal). */
+  signal?: AbortSignal;
+  /** Fed into the provider's own de-duplication where it has one. */
+  idempotencyKey?: string;
+  /**
+   * Points the executor at a local emulator instead of the provider. Honoured only in sandbox mode
+   * (PIPELINE_SANDBOX=1) and only for loopback hosts; anything else fails with invalid_config.
+   */
+  baseUrlOverride?: string;
+}
+
+export interface SourceRecord {
+  id: string;
+  /** ISO-8601 instant of the record's last change, as the provider reports it. */
+  updatedAt: string;
+  data: Record<string, unknown>;
+}
+
+export interface PullRequest {
+  stream: string;
+  /** Opaque cursor returned by the previous page of the same run; null/undefined for the first page. */
+  cursor?: string | null;
+  /** Lower bound (inclusive) on the record change time: the incremental watermark. */
+  since?: string | null;
+  /** Upper bound on the change time, fixed at run start so that paging sees a stable window. */
+  until?: string | null;
+  pageSize?: number;
+}
+
+export interface PullPage {
+  records: SourceRecord[];
+  nextCursor: string | null;
+  /** Highest `updatedAt` on this page (null for an empty page). */
+  watermark: string | null;
+}
+
+export interface TriggerRequest {
+  /** Provider-specific options such as a full resync; validated by the executor. */
+  options?: Record<string, unknown>;
+}
+
+export type SyncRunState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface SyncRunStatus {
+  /** Provider's id for the run that was started (sync run id, statement id, ...). */
+  runId: string;
+  state: SyncRunState;
+  /** The provider's reason when the run failed or was cancelled. */
+  message?: string;
+  /** Small provider details worth showing to a user (no record payloads). */
+  details?: Record<string, unknown>;
+}
+
+export interface ConnectorExecutor<C> {
+  testConnection(config: C, opts?: CallOptions): Promise<ConnectorResponse>;
+  send?(config: C, message: unknown, opts?: CallOptions): Promise<ConnectorResponse>;
+  pull?(config: C, req: PullRequest, opts?: CallOptions): Promise<ConnectorResponse<PullPage>>;
+  /** Reverse-ETL: start a provider-side sync or statement; body is its SyncRunStatus. */
+  trigger?(config: C, req: TriggerRequest, opts?: CallOptions): Promise<ConnectorResponse<SyncRunStatus>>;
+  /** Reverse-ETL: read the state of a run that `trigger` started. */
+  syncStatus?(config: C, runId: string, opts?: CallOptions): Promise<ConnectorResponse<SyncRunStatus>>;
+}
+
+/** A failure found before any request was sent (bad config, missing secret): fail closed. */
+export function failBeforeSend<B = never>(code: ErrorCode, message: string): ConnectorResponse<B> {
+  return { ok: false, status: 0, latencyMs: 0, body: null, error: connectorError(code, message) };
+}
+
+/** Replace the error of a response (provider-specific refinement on top of the shared mapping). */
+export function withError<B>(res: ConnectorResponse<unknown>, error: ConnectorError): ConnectorResponse<B> {
+  return { ok: false, status: res.status, latencyMs: res.latencyMs, body: null, error };
+}
+
+/** Same response with a new body (e.g. the normalized page instead of the provider's raw JSON). */
+export function withBody<B>(res: ConnectorResponse<unknown>, body: B): ConnectorResponse<B> {
+  return { ok: res.ok, status: res.status, latencyMs: res.latencyMs, body, ...(res.error ? { error: res.error } : {}) };
+}

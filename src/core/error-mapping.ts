@@ -1,0 +1,107 @@
+// The shared status -> error code table of DESIGN.md §4. Deterministic: the same answer always maps
+// to the same code. Provider-specific refinements live in each connector's executor.
+import { connectorError, type ConnectorError, type ErrorCode } from './errors.js';
+import { parseRetryAfter } from './retry-after.js';
+
+export function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+    case 422:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+    case 410:
+      return 'not_found';
+    case 408:
+      return 'timeout';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 429:
+      return 'rate_limited';
+    case 502:
+    case 503:
+    case 504:
+      return 'upstream_unavailable';
+    default:
+      if (status >= 500) return 'upstream_error';
+      // Other 4xx (402 frozen shop, 405, 406, 423 locked, 451 ...) are the caller's to fix.
+      return 'bad_request';
+  }
+}
+
+const MAX_MESSAGE = 500;
+
+function firstString(...values: unknown[]): string | undefined {
+  for (const v of values) {
+    if (typeof v === 'string' && v.trim() !== '') return v.trim();
+  }
+  return undefined;
+}
+
+/**
+ * Pulls a human message out of the error bodies providers commonly send:
+ * `{error:{message}}` (Stripe, Meta), `{errors:[{message|detail|title}]}` (SendGrid, Klaviyo),
+ * `{errors:"..."}` / `{errors:{field:[..]}}` (Shopify), `{title,detail}` (Mailchimp),
+ * `{message}` (Twilio, PagerDuty, Braze), `{Message}` (Postmark), plain text (Slack, Teams).
+ */
+export function extractProviderMessage(body: unknown): string | undefined {
+  if (body === null || body === undefined) return undefined;
+  if (typeof body === 'string') return body.trim() === '' ? undefined : body.trim().slice(0, MAX_MESSAGE);
+  if (typeof body !== 'object') return String(body);
+  const b = body as Record<string, unknown>;
+  const err = b.error;
+  if (err && typeof err === 'object') {
+    const e = err as Record<string, unknown>;
+    const m = firstString(e.message, e.error_user_msg, e.description);
+    if (m) return m;
+  }
+  if (Array.isArray(b.errors) && b.errors.length > 0) {
+    const parts = b.errors
+      .map((e) => {
+        if (typeof e === 'string') return e;
+        if (e && typeof e === 'object') {
+          const o = e as Record<string, unknown>;
+          const msg = firstString(o.detail, o.message, o.title, o.description);
+          const field = firstString(o.field, (o.source as Record<string, unknown> | undefined)?.pointer);
+          return msg && field ? `${field}: ${msg}` : msg;
+        }
+        return undefined;
+      })
+      .filter((s): s is string => !!s);
+    if (parts.length > 0) return parts.join('; ').slice(0, MAX_MESSAGE);
+  }
+  if (typeof b.errors === 'string') return b.errors.slice(0, MAX_MESSAGE);
+  if (b.errors && typeof b.errors === 'object') {
+    const parts = Object.entries(b.errors as Record<string, unknown>).map(
+      ([field, msgs]) => `${field}: ${Array.isArray(msgs) ? msgs.join(', ') : String(msgs)}`,
+    );
+    if (parts.length > 0) return parts.join('; ').slice(0, MAX_MESSAGE);
+  }
+  const title = firstString(b.title);
+  const detail = firstString(b.detail);
+  if (title && detail) return `${title}: ${detail}`.slice(0, MAX_MESSAGE);
+  const m = firstString(b.message, b.Message, b.detail, b.title, b.description, b.msg, typeof err === 'string' ? err : undefined);
+  return m?.slice(0, MAX_MESSAGE);
+}
+
+export interface FailureContext {
+  provider: string;
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+  nowMs?: number;
+}
+
+/** Maps a non-2xx answer to a ConnectorError with a clear message. */
+export function mapHttpFailure(ctx: FailureContext): ConnectorError {
+  const code = codeForStatus(ctx.status);
+  const detail = extractProviderMessage(ctx.body);
+  const message = `${ctx.provider} answered HTTP ${ctx.status}${detail ? `: ${detail}` : ''}`;
+  const retryAfterMs = parseRetryAfter(ctx.headers['retry-after'], ctx.nowMs);
+  return connectorError(code, message, retryAfterMs !== undefined ? { retryAfterMs } : {});
+}

@@ -1,0 +1,65 @@
+// The closed set of error codes every executor answers with (DESIGN.md §4). Names are public API:
+// they become Temporal ApplicationFailure types, so retry policies and users can match on them.
+
+export const ERROR_CODES = [
+  'invalid_config',
+  'missing_secret',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'bad_request',
+  'conflict',
+  'payload_too_large',
+  'rate_limited',
+  'upstream_unavailable',
+  'upstream_error',
+  'timeout',
+  'network',
+  'invalid_response',
+  'circuit_open',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ConnectorError {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+/** Whether a code is retried by default. Executors may refine per call (e.g. Stripe-Should-Retry). */
+export const RETRYABLE_BY_DEFAULT: Readonly<Record<ErrorCode, boolean>> = {
+  invalid_config: false,
+  missing_secret: false,
+  unauthorized: false,
+  forbidden: false,
+  not_found: false,
+  bad_request: false,
+  conflict: false,
+  payload_too_large: false,
+  rate_limited: true,
+  upstream_unavailable: true,
+  upstream_error: true,
+  timeout: true,
+  network: true,
+  invalid_response: false,
+  circuit_open: true,
+};
+
+/** Codes that Temporal must never retry, whatever an executor says for a single call. */
+export const NON_RETRYABLE_CODES: readonly ErrorCode[] = ERROR_CODES.filter((c) => !RETRYABLE_BY_DEFAULT[c]);
+
+export function connectorError(
+  code: ErrorCode,
+  message: string,
+  extra: { retryable?: boolean; retryAfterMs?: number } = {},
+): ConnectorError {
+  const error: ConnectorError = { code, message, retryable: extra.retryable ?? RETRYABLE_BY_DEFAULT[code] };
+  if (extra.retryAfterMs !== undefined) error.retryAfterMs = extra.retryAfterMs;
+  return error;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}

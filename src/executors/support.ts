@@ -1,0 +1,73 @@
+// Small shared pieces of executor code: fail-closed config checks, secret collection for redaction,
+// and validating a provider's 2xx body against what its documentation promises.
+import type { z } from 'zod';
+import type { CallOptions, ConnectorResponse } from '../core/envelope.js';
+import { failBeforeSend, withBody, withError } from '../core/envelope.js';
+import { connectorError } from '../core/errors.js';
+import { isSecretRef } from '../core/secret-ref.js';
+import { resolveBaseUrl } from '../core/url-guard.js';
+import type { HttpResponse } from '../core/http.js';
+import { getConnector } from '../registry/index.js';
+
+/**
+ * Validates a config against the connector's schema before any request (fail closed).
+ * A secret that is absent, empty or still an unresolved reference is `missing_secret`;
+ * any other problem is `invalid_config`, with a message naming the field.
+ */
+export function checkConfig<C>(connectorId: string, config: unknown): { config: C } | { fail: ConnectorResponse<never> } {
+  const connector = getConnector(connectorId);
+  const raw = (config ?? {}) as Record<string, unknown>;
+  const method = typeof raw.authMethod === 'string' ? raw.authMethod : connector.authMethods.length === 1 ? connector.authMethods[0]!.id : undefined;
+  const secretKeys = connector.secretFields(method);
+  const requiredSecretKeys = connector.authMethods
+    .filter((m) => m.id === method)
+    .flatMap((m) => Object.entries({ ...m.connectionFields, ...m.authFields }))
+    .filter(([, f]) => f.secret && f.required)
+    .map(([k]) => k);
+  const missing = requiredSecretKeys.filter((k) => raw[k] === undefined || raw[k] === null || raw[k] === '');
+  if (missing.length > 0) {
+    return { fail: failBeforeSend('missing_secret', `${connector.name}: missing secret ${missing.join(', ')}`) };
+  }
+  const unresolved = secretKeys.filter((k) => isSecretRef(raw[k]));
+  if (unresolved.length > 0) {
+    return { fail: failBeforeSend('missing_secret', `${connector.name}: secret ${unresolved.join(', ')} is an unresolved reference`) };
+  }
+  const result = connector.validateConfig(raw);
+  if (!result.ok) return { fail: failBeforeSend('invalid_config', `${connector.name}: ${result.message}`) };
+  return { config: result.config as C };
+}
+
+/** Every secret value in a config, to hand to httpRequest for redaction. */
+export function secretsOf(connectorId: string, config: Record<string, unknown>): string[] {
+  const connector = getConnector(connectorId);
+  return connector
+    .secretFields(typeof config.authMethod === 'string' ? config.authMethod : undefined)
+    .map((k) => config[k])
+    .filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+/** The provider base URL, or the sandbox override when CallOptions allow it. */
+export function baseUrl(providerBase: string, opts: CallOptions | undefined): { base: string } | { fail: ConnectorResponse<never> } {
+  const r = resolveBaseUrl(providerBase, opts?.baseUrlOverride);
+  if ('error' in r) return { fail: { ok: false, status: 0, latencyMs: 0, body: null, error: r.error } };
+  return r;
+}
+
+/**
+ * Turns a successful HTTP answer into the envelope with a typed body, or `invalid_response` when
+ * the 2xx body is not what the provider documents. Failed answers pass through unchanged.
+ */
+export function parseBody<S extends z.ZodType>(res: HttpResponse, schema: S, provider: string): ConnectorResponse<z.infer<S>> {
+  if (!res.ok) return withError(res, res.error!);
+  const parsed = schema.safeParse(res.body);
+  if (!parsed.success) {
+    const where = parsed.error.issues[0]?.path.join('.') || 'body';
+    return withError(res, connectorError('invalid_response', `${provider} answered HTTP ${res.status} with an unexpected body (${where}: ${parsed.error.issues[0]?.message ?? 'invalid'})`));
+  }
+  return withBody(res, parsed.data);
+}
+
+/** The envelope for a call whose body the caller does not need (e.g. a 202 with no content). */
+export function envelope(res: HttpResponse): ConnectorResponse {
+  return { ok: res.ok, status: res.status, latencyMs: res.latencyMs, body: res.body, ...(res.error ? { error: res.error } : {}) };
+}

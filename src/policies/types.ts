@@ -1,0 +1,73 @@
+// A connector's operating policy: how Temporal retries, times out and rate-limits its activities.
+// Declared in each connector's registry file from the provider's documented limits.
+
+export interface RetryPolicySpec {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  maximumAttempts: number;
+}
+
+export interface TimeoutPolicySpec {
+  /** One HTTP call to the provider. */
+  requestMs: number;
+  /** One activity attempt (may include a few calls, e.g. a page plus its sink write). */
+  startToCloseMs: number;
+  /** All attempts of one activity, retries included: a deadline for a stuck provider. */
+  scheduleToCloseMs: number;
+  /** Heartbeat timeout for long activities (polls); omitted for single calls. */
+  heartbeatMs?: number;
+}
+
+export interface RatePolicySpec {
+  /** Activity starts per second across every worker (server-enforced task-queue limit). */
+  requestsPerSecond: number;
+  /** Activities of this connector running at once in one worker. */
+  concurrency: number;
+}
+
+export interface CircuitPolicySpec {
+  /** Consecutive retryable failures of one connection that open the circuit. */
+  failureThreshold: number;
+  /** How long an open circuit fails calls fast before letting one through. */
+  openMs: number;
+}
+
+export interface PullPolicySpec {
+  defaultPageSize: number;
+  maxPageSize: number;
+  /** Incremental runs restart this far before the saved watermark (late-visible changes). */
+  overlapMs: number;
+}
+
+export interface ConnectorPolicy {
+  retry: RetryPolicySpec;
+  timeouts: TimeoutPolicySpec;
+  rate: RatePolicySpec;
+  circuit: CircuitPolicySpec;
+  pull?: PullPolicySpec;
+  /** Where the limits came from (provider documentation URL). */
+  source: string;
+}
+
+type DeepPartial<T> = { [K in keyof T]-?: NonNullable<T[K]> extends object ? Partial<NonNullable<T[K]>> : T[K] };
+
+export const DEFAULT_POLICY: Omit<ConnectorPolicy, 'source'> = {
+  retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 8 },
+  timeouts: { requestMs: 10_000, startToCloseMs: 60_000, scheduleToCloseMs: 30 * 60_000 },
+  rate: { requestsPerSecond: 10, concurrency: 10 },
+  circuit: { failureThreshold: 10, openMs: 30_000 },
+};
+
+/** A policy from the defaults plus the provider's own figures. */
+export function definePolicy(p: Partial<DeepPartial<Omit<ConnectorPolicy, 'source'>>> & { source: string }): ConnectorPolicy {
+  const policy: ConnectorPolicy = {
+    retry: { ...DEFAULT_POLICY.retry, ...p.retry },
+    timeouts: { ...DEFAULT_POLICY.timeouts, ...p.timeouts },
+    rate: { ...DEFAULT_POLICY.rate, ...p.rate },
+    circuit: { ...DEFAULT_POLICY.circuit, ...p.circuit },
+    source: p.source,
+  };
+  if (p.pull) policy.pull = { defaultPageSize: 100, maxPageSize: 100, overlapMs: 60_000, ...p.pull };
+  return policy;
+}

@@ -1,0 +1,99 @@
+// Field builders: a connector declares its connection and auth fields once, with these. The zod
+// validation, the typed config and the UI form description are all derived from that declaration.
+
+export type FieldKind = 'text' | 'password' | 'textarea' | 'select' | 'number';
+
+/** Validation rules as plain data, so a UI can apply the same rules as the engine. */
+export interface ValidationHints {
+  /** Regular expression source the whole (trimmed) value must match. */
+  pattern?: string;
+  patternFlags?: string;
+  /** What the pattern means in words ("AC followed by 32 hex characters"). Used in error messages. */
+  patternDescription?: string;
+  minLength?: number;
+  maxLength?: number;
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  /** The value is a URL: https only, host in the allow-list. */
+  url?: { hosts?: readonly string[]; hostSuffixes?: readonly string[]; hostPatterns?: readonly string[] };
+}
+
+export interface SelectOption<V extends string = string> {
+  value: V;
+  label: string;
+}
+
+export interface FieldSpec<T = unknown, R extends boolean = boolean> {
+  kind: FieldKind;
+  label: string;
+  help: string;
+  required: R;
+  /** Secret values are write-only: redacted everywhere, resolvable from env:/file: references. */
+  secret: boolean;
+  placeholder?: string;
+  default?: T;
+  options?: readonly SelectOption[];
+  validation?: ValidationHints;
+  /** A rule the hints cannot express. Returns the problem, or null. Not part of the form spec. */
+  check?: (value: T) => string | null;
+  /** Turns accepted input into the stored form (e.g. an admin URL into a shop domain). */
+  normalize?: (value: T) => T;
+  /** Phantom member carrying the value type for ConfigOf<>; never set at run time. */
+  readonly __value?: T;
+}
+
+// `any` here only widens the phantom value type so that any field fits a FieldMap.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyField = FieldSpec<any, boolean>;
+export type FieldMap = Record<string, AnyField>;
+
+interface Common<T, R extends boolean> {
+  label: string;
+  help: string;
+  required: R;
+  placeholder?: string;
+  default?: T;
+  validation?: ValidationHints;
+  check?: (value: T) => string | null;
+  normalize?: (value: T) => T;
+}
+
+export function text<R extends boolean>(o: Common<string, R>): FieldSpec<string, R> {
+  return { kind: 'text', secret: false, ...o };
+}
+
+export function password<R extends boolean>(o: Common<string, R>): FieldSpec<string, R> {
+  return { kind: 'password', secret: true, ...o };
+}
+
+/** Multi-line input; secret when it holds key material (a PEM private key, say). */
+export function textarea<R extends boolean>(o: Common<string, R> & { secret?: boolean }): FieldSpec<string, R> {
+  const { secret = false, ...rest } = o;
+  return { kind: 'textarea', secret, ...rest };
+}
+
+export function select<const V extends string, R extends boolean>(
+  o: Omit<Common<V, R>, 'validation'> & { options: readonly SelectOption<V>[] },
+): FieldSpec<V, R> {
+  return { kind: 'select', secret: false, ...o };
+}
+
+export function number<R extends boolean>(
+  o: Omit<Common<number, R>, 'validation'> & { min?: number; max?: number; integer?: boolean },
+): FieldSpec<number, R> {
+  const { min, max, integer, ...rest } = o;
+  const validation: ValidationHints = {};
+  if (min !== undefined) validation.min = min;
+  if (max !== undefined) validation.max = max;
+  if (integer) validation.integer = true;
+  return { kind: 'number', secret: false, validation, ...rest };
+}
+
+/** Field value types, for deriving the typed config from a declaration. */
+type ValueOf<F> = F extends FieldSpec<infer T, boolean> ? T : never;
+type RequiredKeys<M> = { [K in keyof M]: M[K] extends { required: true } ? K : never }[keyof M];
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+export type FieldValues<M extends FieldMap> = Simplify<
+  { [K in RequiredKeys<M>]: ValueOf<M[K]> } & { [K in Exclude<keyof M, RequiredKeys<M>>]?: ValueOf<M[K]> }
+>;
