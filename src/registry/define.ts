@@ -61,8 +61,15 @@ type MethodConfig<M> = M extends AuthMethodSpec<infer Id, infer CF, infer AF>
   ? { authMethod: Id } & FieldValues<CF> & FieldValues<AF>
   : never;
 
-/** The typed config of a connector, derived from its declaration. */
-export type ConfigOf<D> = D extends { authMethods: readonly (infer M)[] } ? MethodConfig<M> : never;
+/**
+ * The typed config of a connector, derived from its declaration. A built connector carries it in its
+ * configSchema (its `authMethods` member is widened by the Connector interface, so it cannot be re-derived).
+ */
+export type ConfigOf<D> = D extends { configSchema: z.ZodType<infer C> }
+  ? C
+  : D extends { authMethods: readonly (infer M)[] }
+    ? MethodConfig<M>
+    : never;
 
 export interface FormField {
   key: string;
@@ -161,7 +168,8 @@ function fieldSchema(key: string, field: AnyField, allowRef: boolean): z.ZodType
       : base;
   }
 
-  if (field.kind === 'select' && field.check) {
+  // Text kinds run `check` inside their refinement above; selects and numbers run it here.
+  if ((field.kind === 'select' || field.kind === 'number') && field.check) {
     schema = schema.superRefine((value, ctx) => {
       const problem = field.check!(value);
       if (problem) ctx.addIssue({ code: 'custom', message: `${label} (${key}): ${problem}` });

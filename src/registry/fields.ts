@@ -59,27 +59,29 @@ interface Common<T, R extends boolean> {
   normalize?: (value: T) => T;
 }
 
-export function text<R extends boolean>(o: Common<string, R>): FieldSpec<string, R> {
+// `const R` on every builder: called inline inside defineConnector({...}), the contextual FieldMap type
+// would otherwise widen `required: true` to boolean, and ConfigOf would make every field optional.
+export function text<const R extends boolean>(o: Common<string, R>): FieldSpec<string, R> {
   return { kind: 'text', secret: false, ...o };
 }
 
-export function password<R extends boolean>(o: Common<string, R>): FieldSpec<string, R> {
+export function password<const R extends boolean>(o: Common<string, R>): FieldSpec<string, R> {
   return { kind: 'password', secret: true, ...o };
 }
 
 /** Multi-line input; secret when it holds key material (a PEM private key, say). */
-export function textarea<R extends boolean>(o: Common<string, R> & { secret?: boolean }): FieldSpec<string, R> {
+export function textarea<const R extends boolean>(o: Common<string, R> & { secret?: boolean }): FieldSpec<string, R> {
   const { secret = false, ...rest } = o;
   return { kind: 'textarea', secret, ...rest };
 }
 
-export function select<const V extends string, R extends boolean>(
+export function select<const V extends string, const R extends boolean>(
   o: Omit<Common<V, R>, 'validation'> & { options: readonly SelectOption<V>[] },
 ): FieldSpec<V, R> {
   return { kind: 'select', secret: false, ...o };
 }
 
-export function number<R extends boolean>(
+export function number<const R extends boolean>(
   o: Omit<Common<number, R>, 'validation'> & { min?: number; max?: number; integer?: boolean },
 ): FieldSpec<number, R> {
   const { min, max, integer, ...rest } = o;

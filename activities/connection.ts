@@ -1,0 +1,56 @@
+// Loading a connection inside an activity: the stored record, its connector, the config with secrets
+// resolved (worker memory only) and the call options (sandbox base URL, timeout, cancellation).
+import { Context } from '@temporalio/activity';
+import type { CallOptions } from '../src/core/envelope.js';
+import { resolveSecrets } from '../src/connections/secrets.js';
+import { ConnectionError, type ConnectionRecord } from '../src/connections/types.js';
+import { applyOverrides } from '../src/policies/activity-options.js';
+import type { ConnectorPolicy } from '../src/policies/types.js';
+import { getConnector, type Connector } from '../src/registry/index.js';
+import type { ActivityDeps } from './deps.js';
+import { failureFromError } from './failures.js';
+
+export interface LoadedConnection {
+  record: ConnectionRecord;
+  connector: Connector;
+  policy: ConnectorPolicy;
+  config: Record<string, unknown>;
+  callOptions: CallOptions;
+}
+
+export function policyFor(connectorId: string, deps: Pick<ActivityDeps, 'policyOverrides'>): ConnectorPolicy {
+  const base = getConnector(connectorId).policy;
+  const overrides = deps.policyOverrides;
+  return applyOverrides(applyOverrides(base, overrides?.['*']), overrides?.[connectorId]);
+}
+
+export async function getRecord(deps: ActivityDeps, connectionId: string): Promise<ConnectionRecord> {
+  const record = await deps.store.get(connectionId);
+  if (!record) failureFromError(new ConnectionError(`Connection "${connectionId}" is not registered`, 'not_found'));
+  return record!;
+}
+
+export async function loadConnection(deps: ActivityDeps, connectionId: string): Promise<LoadedConnection> {
+  const record = await getRecord(deps, connectionId);
+  const connector = getConnector(record.connectorId);
+  const policy = policyFor(record.connectorId, deps);
+  let config: Record<string, unknown>;
+  try {
+    config = await resolveSecrets(record, deps.env ?? process.env);
+  } catch (err) {
+    failureFromError(err);
+  }
+  const callOptions: CallOptions = { timeoutMs: policy.timeouts.requestMs };
+  if (record.baseUrlOverride) callOptions.baseUrlOverride = record.baseUrlOverride;
+  const signal = currentCancellationSignal();
+  if (signal) callOptions.signal = signal;
+  return { record, connector, policy, config: config!, callOptions };
+}
+
+function currentCancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // called outside an activity (plain loop, benchmarks)
+  }
+}

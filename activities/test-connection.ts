@@ -1,0 +1,32 @@
+// testConnection as an activity: the connector's cheapest safe call that proves the credentials
+// (or, for providers without one, an offline validation of the config).
+import { connectorError } from '../src/core/errors.js';
+import { getExecutor } from '../src/executors/index.js';
+import type { ActivityDeps } from './deps.js';
+import { loadConnection } from './connection.js';
+import { failureFromConnectorError } from './failures.js';
+
+export interface TestConnectionResult {
+  connectionId: string;
+  connectorId: string;
+  ok: true;
+  status: number;
+  latencyMs: number;
+  check: 'api' | 'offline';
+}
+
+export function testConnectionActivity(deps: ActivityDeps) {
+  return async function testConnection(input: { connectionId: string }): Promise<TestConnectionResult> {
+    const conn = await loadConnection(deps, input.connectionId);
+    const res = await getExecutor(conn.record.connectorId).testConnection(conn.config, conn.callOptions);
+    if (!res.ok) throw failureFromConnectorError(res.error ?? connectorError('invalid_response', 'no answer'), { status: res.status });
+    return {
+      connectionId: input.connectionId,
+      connectorId: conn.record.connectorId,
+      ok: true,
+      status: res.status,
+      latencyMs: res.latencyMs,
+      check: conn.connector.capabilities.testConnection,
+    };
+  };
+}

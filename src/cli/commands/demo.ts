@@ -1,0 +1,162 @@
+// `pipeline demo` (the README's first command, `npm start`): the main job on the embedded default.
+// A Temporal dev server with its Web UI, a worker, and the local sandbox providers come up; full
+// syncs of Shopify orders, Stripe charges and Mailchimp list members run through Temporal into the
+// default sink with live progress; it ends with the record counts, where they landed and the Web UI
+// links of the three runs. Real credentials in the environment replace a sandbox provider.
+import type { Client } from '@temporalio/client';
+import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { loadSettings } from '../../settings.js';
+import { followSync, startSync, syncWorkflowId, SyncAlreadyRunningError } from '../../temporal/client.js';
+import type { NewConnection } from '../../connections/types.js';
+import type { pullWorkflow, PullResult } from '../../../workflows/pull.js';
+import type { WorkflowHandle } from '@temporalio/client';
+import { startLocalStack, workflowListUrl, workflowUrl } from '../local-stack.js';
+import { color, formatDuration, isInteractive, printJson } from '../output.js';
+import { createProgressView } from '../progress.js';
+
+export interface DemoOptions {
+  records: number;
+  latencyMs: number;
+  exit: boolean;
+  json: boolean;
+}
+
+interface DemoSource {
+  key: 'shopify' | 'stripe' | 'mailchimp';
+  label: string;
+  stream: string;
+  connection: NewConnection;
+  sandboxed: boolean;
+}
+
+/** Real credentials from the environment when all of a provider's variables are set. */
+function demoSources(sandbox: Sandbox | null): DemoSource[] {
+  const env = process.env;
+  const sources: DemoSource[] = [];
+  if (env.SHOPIFY_SHOP_DOMAIN && env.SHOPIFY_ACCESS_TOKEN) {
+    sources.push({ key: 'shopify', label: 'Shopify orders', stream: 'orders', sandboxed: false, connection: { id: 'demo-shopify', connectorId: 'shopify', config: { shopDomain: env.SHOPIFY_SHOP_DOMAIN, accessToken: 'env:SHOPIFY_ACCESS_TOKEN' } } });
+  } else if (sandbox) {
+    env.PIPELINE_DEMO_SHOPIFY_TOKEN = sandbox.credentials.shopify.accessToken;
+    sources.push({ key: 'shopify', label: 'Shopify orders', stream: 'orders', sandboxed: true, connection: { id: 'demo-shopify', connectorId: 'shopify', baseUrlOverride: sandbox.shopify.url, config: { shopDomain: sandbox.credentials.shopify.shopDomain, accessToken: 'env:PIPELINE_DEMO_SHOPIFY_TOKEN' } } });
+  }
+  if (env.STRIPE_SECRET_KEY) {
+    sources.push({ key: 'stripe', label: 'Stripe charges', stream: 'charges', sandboxed: false, connection: { id: 'demo-stripe', connectorId: 'stripe', config: { secretKey: 'env:STRIPE_SECRET_KEY' } } });
+  } else if (sandbox) {
+    env.PIPELINE_DEMO_STRIPE_KEY = sandbox.credentials.stripe.secretKey;
+    sources.push({ key: 'stripe', label: 'Stripe charges', stream: 'charges', sandboxed: true, connection: { id: 'demo-stripe', connectorId: 'stripe', baseUrlOverride: sandbox.stripe.url, config: { secretKey: 'env:PIPELINE_DEMO_STRIPE_KEY' } } });
+  }
+  if (env.MAILCHIMP_API_KEY && env.MAILCHIMP_LIST_ID) {
+    sources.push({ key: 'mailchimp', label: 'Mailchimp members', stream: 'members', sandboxed: false, connection: { id: 'demo-mailchimp', connectorId: 'mailchimp', config: { apiKey: 'env:MAILCHIMP_API_KEY', listId: env.MAILCHIMP_LIST_ID } } });
+  } else if (sandbox) {
+    env.PIPELINE_DEMO_MAILCHIMP_KEY = sandbox.credentials.mailchimp.apiKey;
+    sources.push({ key: 'mailchimp', label: 'Mailchimp members', stream: 'members', sandboxed: true, connection: { id: 'demo-mailchimp', connectorId: 'mailchimp', baseUrlOverride: sandbox.mailchimp.url, config: { apiKey: 'env:PIPELINE_DEMO_MAILCHIMP_KEY', listId: sandbox.credentials.mailchimp.listId } } });
+  }
+  return sources;
+}
+
+async function startOrAttach(client: Client, start: () => Promise<WorkflowHandle<typeof pullWorkflow>>, id: string) {
+  try {
+    return await start();
+  } catch (err) {
+    // A demo interrupted earlier left its sync running in Temporal: follow that one.
+    if (err instanceof SyncAlreadyRunningError) return client.workflow.getHandle<typeof pullWorkflow>(id);
+    throw err;
+  }
+}
+
+export async function demoCommand(opts: DemoOptions): Promise<void> {
+  const say = (line: string) => {
+    if (!opts.json) process.stdout.write(`${line}\n`);
+  };
+  const needsSandbox = !(process.env.SHOPIFY_ACCESS_TOKEN && process.env.STRIPE_SECRET_KEY && process.env.MAILCHIMP_API_KEY);
+  let sandbox: Sandbox | null = null;
+  if (needsSandbox) {
+    // Sandbox mode lets the executors call the loopback emulators, and nothing else changes.
+    process.env.PIPELINE_SANDBOX = '1';
+    sandbox = await startSandbox({ sizes: { orders: opts.records, charges: opts.records, members: opts.records }, faults: { latencyMs: opts.latencyMs } });
+  }
+  const settings = loadSettings();
+  const began = Date.now();
+  const stack = await startLocalStack({ settings, withWorker: true, log: say });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await stack.stop();
+    await sandbox?.close();
+  };
+
+  try {
+    const sources = demoSources(sandbox);
+    for (const s of sources) {
+      await stack.store.put(s.connection);
+      say(`${s.label}: ${s.sandboxed ? `sandbox provider at ${s.connection.baseUrlOverride}` : 'real provider (credentials from the environment)'}`);
+    }
+    say('');
+    const view = opts.json ? null : createProgressView(Object.fromEntries(sources.map((s) => [s.key, s.label])));
+    const runs = await Promise.all(
+      sources.map(async (s) => {
+        const id = syncWorkflowId(s.connection.id, s.stream);
+        const handle = await startOrAttach(
+          stack.client,
+          () => startSync(stack.client, stack.store, { connectionId: s.connection.id, stream: s.stream, mode: 'full', taskQueuePrefix: settings.taskQueuePrefix }),
+          id,
+        );
+        const result = await followSync(handle, (p) => view?.update(s.key, p));
+        view?.done(s.key, result.records, result.pages);
+        const runId = (await handle.describe()).runId;
+        return { source: s, result, workflowId: id, runId };
+      }),
+    );
+    view?.stop();
+
+    const summary = runs.map(({ source, result, workflowId, runId }) => ({
+      source: source.label,
+      provider: source.sandboxed ? 'sandbox' : 'real',
+      recordsPulled: result.records,
+      recordsStored: result.storedRecords,
+      pages: result.pages,
+      file: result.location,
+      workflowId,
+      webUi: stack.uiUrl ? workflowUrl(stack.uiUrl, settings.namespace, workflowId, runId) : null,
+    }));
+    if (opts.json) {
+      printJson({ temporal: stack.address, webUi: stack.uiUrl, elapsedMs: Date.now() - began, syncs: summary });
+    } else {
+      printSummary(summary, runs.map((r) => r.result), stack.uiUrl, settings.namespace, Date.now() - began);
+    }
+
+    if (!opts.exit && isInteractive() && stack.devServer) {
+      say(`\nThe Temporal Web UI stays up at ${color.cyan(stack.uiUrl ?? '')} — press Ctrl-C to stop.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    } else if (stack.devServer) {
+      say(`\nThe dev server stops with this command; its history is kept in ${settings.home}/temporal.sqlite.`);
+      say(`Run ${color.bold('npm run dev')} to bring the Web UI back with these runs.`);
+    }
+  } finally {
+    await stop();
+  }
+}
+
+function printSummary(
+  rows: { source: string; provider: string; recordsPulled: number; recordsStored: number; pages: number; file: string; webUi: string | null }[],
+  results: PullResult[],
+  uiUrl: string | null,
+  namespace: string,
+  elapsedMs: number,
+): void {
+  const total = results.reduce((n, r) => n + r.storedRecords, 0);
+  const out = process.stdout;
+  out.write(`\n${color.bold(`${total.toLocaleString('en-US')} records landed`)} in ${formatDuration(elapsedMs)}:\n`);
+  for (const r of rows) {
+    out.write(`  ${r.source.padEnd(18)} ${String(r.recordsStored.toLocaleString('en-US')).padStart(8)} records (${r.pages} pages, ${r.provider}) -> ${r.file}\n`);
+  }
+  if (uiUrl) {
+    out.write(`\nTemporal Web UI: ${color.cyan(workflowListUrl(uiUrl, namespace, 'WorkflowType="pullWorkflow"'))}\n`);
+    for (const r of rows) if (r.webUi) out.write(`  ${r.source.padEnd(18)} ${r.webUi}\n`);
+  }
+  out.write(`\nFile format: one JSON object per line {id, updatedAt, syncedAt, data}; see README "Sink format".\n`);
+}

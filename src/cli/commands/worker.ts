@@ -1,0 +1,39 @@
+// `pipeline worker`: a long-running worker against the configured Temporal server.
+import { NativeConnection } from '@temporalio/worker';
+import { FileConnectionStore } from '../../connections/file-store.js';
+import { getConnector } from '../../registry/index.js';
+import { createSink } from '../../sinks/index.js';
+import { loadSettings } from '../../settings.js';
+import { createPipelineWorker } from '../../temporal/worker.js';
+import { installQuietRuntime } from '../local-stack.js';
+import { CliError } from '../output.js';
+
+export async function workerCommand(opts: { connectors?: string }): Promise<void> {
+  const settings = loadSettings();
+  installQuietRuntime();
+  const connectors = opts.connectors?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const id of connectors ?? []) getConnector(id); // fails with the list of known ids
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect({ address: settings.temporalAddress });
+  } catch (err) {
+    throw new CliError(`Cannot reach Temporal at ${settings.temporalAddress}: ${(err as Error).message}. Start one with \`pipeline dev\` or set TEMPORAL_ADDRESS.`);
+  }
+  const sink = createSink(settings);
+  const worker = await createPipelineWorker({
+    connection,
+    namespace: settings.namespace,
+    store: new FileConnectionStore(settings.connectionsFile),
+    sink,
+    taskQueuePrefix: settings.taskQueuePrefix,
+    ...(settings.policyOverrides ? { policyOverrides: settings.policyOverrides } : {}),
+    ...(connectors ? { connectors } : {}),
+  });
+  const stop = () => worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.stdout.write(`Worker polling ${settings.temporalAddress} (namespace ${settings.namespace}); Ctrl-C to stop.\n`);
+  await worker.run();
+  await sink.close();
+  await connection.close();
+}

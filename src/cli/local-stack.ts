@@ -1,0 +1,150 @@
+// The embedded default: a Temporal server (the one at TEMPORAL_ADDRESS, one already on
+// 127.0.0.1:7233, or a dev server started here with a persisted SQLite file and the Web UI) and an
+// in-process worker. `pipeline dev` and the main job (`pipeline demo`) build on it.
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
+import { FileConnectionStore } from '../connections/file-store.js';
+import type { ConnectionStore } from '../connections/types.js';
+import { createSink } from '../sinks/index.js';
+import type { Sink } from '../sinks/types.js';
+import type { Settings } from '../settings.js';
+import { serverAnswers, startDevServer, freePort, type DevServer } from '../temporal/dev-server.js';
+import { createPipelineWorker, type PipelineWorker } from '../temporal/worker.js';
+import type { PolicyOverrides } from '../policies/activity-options.js';
+import { CliError } from './output.js';
+
+export interface LocalStack {
+  settings: Settings;
+  /** The dev server started here, or null when an existing server is used. */
+  devServer: DevServer | null;
+  address: string;
+  uiUrl: string | null;
+  client: Client;
+  store: ConnectionStore;
+  sink: Sink;
+  worker: PipelineWorker | null;
+  stop(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  settings: Settings;
+  withWorker: boolean;
+  policyOverrides?: Record<string, PolicyOverrides>;
+  /** Log a line as each piece comes up. */
+  log?: (line: string) => void;
+}
+
+async function portFree(port: number): Promise<boolean> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function uiAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1_500) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export function installQuietRuntime(): void {
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+    });
+  } catch {
+    // already installed
+  }
+}
+
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const { settings } = opts;
+  const log = opts.log ?? (() => undefined);
+  installQuietRuntime();
+  let devServer: DevServer | null = null;
+  let address = settings.temporalAddress;
+  let uiUrl: string | null = null;
+
+  if (process.env.TEMPORAL_ADDRESS) {
+    if (!(await serverAnswers(address, settings.namespace, 5_000))) {
+      throw new CliError(`No Temporal server answers at TEMPORAL_ADDRESS=${address} (namespace ${settings.namespace})`);
+    }
+    log(`Using the Temporal server at ${address}`);
+    uiUrl = process.env.TEMPORAL_UI_URL ?? null;
+  } else if (await serverAnswers('127.0.0.1:7233', settings.namespace, 1_000)) {
+    address = '127.0.0.1:7233';
+    uiUrl = (await uiAnswers('http://localhost:8233')) ? 'http://localhost:8233' : null;
+    log(`Using the Temporal server already running at ${address}`);
+  } else {
+    await mkdir(settings.home, { recursive: true });
+    const port = (await portFree(7233)) ? 7233 : await freePort();
+    const uiPort = (await portFree(8233)) ? 8233 : await freePort();
+    log(`Starting a Temporal dev server on 127.0.0.1:${port} (history in ${join(settings.home, 'temporal.sqlite')}) ...`);
+    devServer = await startDevServer({ port, uiPort, dbFile: join(settings.home, 'temporal.sqlite') });
+    address = devServer.address;
+    uiUrl = devServer.uiUrl;
+  }
+
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: settings.namespace });
+  const store = new FileConnectionStore(settings.connectionsFile);
+  const sink = createSink(settings);
+
+  let worker: PipelineWorker | null = null;
+  let workerRun: Promise<void> | null = null;
+  let nativeConnection: NativeConnection | null = null;
+  if (opts.withWorker) {
+    nativeConnection = await NativeConnection.connect({ address });
+    worker = await createPipelineWorker({
+      connection: nativeConnection,
+      namespace: settings.namespace,
+      store,
+      sink,
+      taskQueuePrefix: settings.taskQueuePrefix,
+      ...((opts.policyOverrides ?? settings.policyOverrides) ? { policyOverrides: opts.policyOverrides ?? settings.policyOverrides } : {}),
+    });
+    workerRun = worker.run();
+    workerRun.catch((err) => {
+      process.stderr.write(`Worker stopped: ${(err as Error).message}\n`);
+    });
+    log('Worker started (workflows + one activity queue per connector)');
+  }
+
+  return {
+    settings,
+    devServer,
+    address,
+    uiUrl,
+    client,
+    store,
+    sink,
+    worker,
+    async stop() {
+      worker?.shutdown();
+      await workerRun?.catch(() => undefined);
+      await nativeConnection?.close().catch(() => undefined);
+      await connection.close().catch(() => undefined);
+      await sink.close();
+      await devServer?.stop();
+    },
+  };
+}
+
+/** Web UI page of one workflow run. */
+export function workflowUrl(uiUrl: string, namespace: string, workflowId: string, runId?: string): string {
+  const base = `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${base}/${runId}/history` : base;
+}
+
+/** Web UI list filtered by a visibility query. */
+export function workflowListUrl(uiUrl: string, namespace: string, query: string): string {
+  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(query)}`;
+}

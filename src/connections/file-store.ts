@@ -1,0 +1,87 @@
+// Connection configs in one JSON file (mode 0600), rewritten atomically (temp file + rename) under a
+// lock, so that a failed or concurrent write never loses or half-writes what is already stored.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { ConnectionError, type ConnectionRecord, type ConnectionStore, type NewConnection } from './types.js';
+import { validateNewConnection } from './validate.js';
+
+interface FileShape {
+  version: 1;
+  connections: Record<string, ConnectionRecord>;
+}
+
+export class FileConnectionStore implements ConnectionStore {
+  constructor(readonly path: string) {}
+
+  private async read(): Promise<FileShape> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, connections: {} };
+      throw err;
+    }
+    const parsed = JSON.parse(text) as FileShape;
+    if (parsed.version !== 1 || typeof parsed.connections !== 'object') {
+      throw new Error(`${this.path} is not a connections file of this version`);
+    }
+    return parsed;
+  }
+
+  private async mutate<T>(fn: (data: FileShape) => T): Promise<T> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const release = await lockfile.lock(this.path, { realpath: false, stale: 10_000, retries: { retries: 50, minTimeout: 20, maxTimeout: 300 } });
+    try {
+      const data = await this.read();
+      const result = fn(data);
+      const tmp = `${this.path}.tmp-${process.pid}`;
+      await writeFile(tmp, JSON.stringify(data, null, 2) + '\n', { mode: 0o600 });
+      await rename(tmp, this.path);
+      return result;
+    } finally {
+      await release();
+    }
+  }
+
+  async add(input: NewConnection): Promise<ConnectionRecord> {
+    const valid = validateNewConnection(input);
+    return this.mutate((data) => {
+      if (data.connections[valid.id]) throw new ConnectionError(`Connection "${valid.id}" already exists`, 'conflict');
+      const now = new Date().toISOString();
+      const record: ConnectionRecord = { ...valid, createdAt: now, updatedAt: now };
+      data.connections[valid.id] = record;
+      return record;
+    });
+  }
+
+  async put(input: NewConnection): Promise<ConnectionRecord> {
+    const valid = validateNewConnection(input);
+    return this.mutate((data) => {
+      const existing = data.connections[valid.id];
+      if (existing && existing.connectorId !== valid.connectorId) {
+        throw new ConnectionError(`Connection "${valid.id}" is a ${existing.connectorId} connection, not ${valid.connectorId}`, 'conflict');
+      }
+      const now = new Date().toISOString();
+      const record: ConnectionRecord = { ...valid, createdAt: existing?.createdAt ?? now, updatedAt: now };
+      data.connections[valid.id] = record;
+      return record;
+    });
+  }
+
+  async get(id: string): Promise<ConnectionRecord | null> {
+    return (await this.read()).connections[id] ?? null;
+  }
+
+  async list(): Promise<ConnectionRecord[]> {
+    return Object.values((await this.read()).connections).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return this.mutate((data) => {
+      if (!data.connections[id]) return false;
+      delete data.connections[id];
+      return true;
+    });
+  }
+}

@@ -1,0 +1,138 @@
+// Mailchimp Marketing API: audience members, sorted by last_changed, paged by offset.
+// Facts (shared/docs/providers.md §16): https://mailchimp.com/developer/marketing/docs/fundamentals/ ,
+// https://mailchimp.com/developer/marketing/api/list-members/list-members-info/
+import { z } from 'zod';
+import type { CallOptions, ConnectorExecutor, ConnectorResponse, PullPage, PullRequest, SourceRecord } from '../core/envelope.js';
+import { failBeforeSend, withBody, withError } from '../core/envelope.js';
+import { connectorError } from '../core/errors.js';
+import { httpRequest, type HttpResponse, type QueryValue } from '../core/http.js';
+import { basicAuth } from '../core/redact.js';
+import type { MailchimpConfig } from '../registry/connectors/mailchimp.js';
+import { mailchimp, mailchimpDataCenter } from '../registry/connectors/mailchimp.js';
+import { baseUrl, checkConfig, parseBody, secretsOf } from './support.js';
+
+const PROVIDER = 'Mailchimp';
+const MAX_COUNT = 1000;
+
+const isoString = z.string().refine((v) => !Number.isNaN(Date.parse(v)), { error: 'not a date-time' });
+const membersBody = z.object({
+  members: z.array(z.looseObject({ id: z.string().min(1), last_changed: isoString })),
+  total_items: z.number().int().nonnegative(),
+});
+const pingBody = z.looseObject({ health_status: z.string() });
+
+// ---------------------------------------------------------------------------------------------
+// Cursor
+//
+// Mailchimp pages members by offset. We bound the window with before_last_changed (fixed at run
+// start) and sort by last_changed ascending, so nothing can enter the window while we page: a
+// member changed mid-run gets a last_changed past the upper bound. But members can LEAVE it (that
+// same change, or archiving), and every departure before our offset slides the later members one
+// place left, under an offset we have already passed: plain offsets would skip them.
+//
+// So the cursor carries the offset to read next and the total_items seen when it was made,
+// "<offset>:<total>". When a page reports a smaller total, `shrink` members left since the last
+// page; in the worst case all of them sat before this page's offset, and the `shrink` members just
+// before it are now unread. The next page therefore starts `shrink` places before this page's
+// offset. That re-reads this page and a few more (harmless: sinks upsert by id) and never skips.
+// The window only shrinks, so back-offs are bounded and the run ends.
+// (Backing off from the END of this page, offset + length - shrink, would not be enough: the
+// members that slid under this page's offset would still be skipped.)
+// Without an upper bound (no `until`), a member changed mid-run leaves and re-enters at the end in
+// one move, the total stays put, and the shift goes unseen: callers should always pass `until`.
+
+export interface MembersCursor {
+  offset: number;
+  total: number;
+}
+
+/** `"<offset>:<total>"` → its parts; undefined when malformed (callers fail closed). */
+export function parseMembersCursor(cursor: string): MembersCursor | undefined {
+  const m = /^(\d{1,9}):(\d{1,9})$/.exec(cursor);
+  return m ? { offset: Number(m[1]), total: Number(m[2]) } : undefined;
+}
+
+/** The cursor after a page read at `offset` that returned `count` members out of `total`. */
+export function nextMembersCursor(offset: number, count: number, total: number, previous: MembersCursor | null): string | null {
+  const shrink = previous ? Math.max(0, previous.total - total) : 0;
+  if (shrink > 0) return `${Math.max(0, offset - shrink)}:${total}`;
+  if (count === 0 || offset + count >= total) return null;
+  return `${offset + count}:${total}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Mailchimp documents times as `2015-10-21T15:41:36+00:00`: whole seconds, explicit offset. */
+function mailchimpTime(iso: string): string | undefined {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return undefined;
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+function apiBase(config: MailchimpConfig, opts?: CallOptions) {
+  const r = baseUrl(`https://${mailchimpDataCenter(config.apiKey)}.api.mailchimp.com`, opts);
+  return 'fail' in r ? r : { base: `${r.base}/3.0` };
+}
+
+async function get(config: MailchimpConfig, url: string, query: Record<string, QueryValue> | undefined, opts?: CallOptions): Promise<HttpResponse> {
+  const authorization = basicAuth('anystring', config.apiKey);
+  return httpRequest({
+    provider: PROVIDER,
+    method: 'GET',
+    url,
+    ...(query ? { query } : {}),
+    headers: { authorization },
+    // The key, the header and its base64 credentials: a body may echo any of them.
+    secrets: [...secretsOf('mailchimp', config), authorization, authorization.slice('Basic '.length)],
+    timeoutMs: opts?.timeoutMs ?? mailchimp.policy.timeouts.requestMs,
+    ...(opts?.signal ? { signal: opts.signal } : {}),
+  });
+}
+
+function clampCount(pageSize: number | undefined): number {
+  const wanted = pageSize !== undefined && Number.isFinite(pageSize) ? Math.floor(pageSize) : mailchimp.policy.pull?.defaultPageSize ?? MAX_COUNT;
+  return Math.min(Math.max(1, wanted), MAX_COUNT);
+}
+
+export const mailchimpExecutor: ConnectorExecutor<MailchimpConfig> = {
+  async testConnection(rawConfig, opts) {
+    const checked = checkConfig<MailchimpConfig>('mailchimp', rawConfig);
+    if ('fail' in checked) return checked.fail;
+    const base = apiBase(checked.config, opts);
+    if ('fail' in base) return base.fail;
+    return parseBody(await get(checked.config, `${base.base}/ping`, undefined, opts), pingBody, PROVIDER);
+  },
+
+  async pull(rawConfig, req: PullRequest, opts): Promise<ConnectorResponse<PullPage>> {
+    const checked = checkConfig<MailchimpConfig>('mailchimp', rawConfig);
+    if ('fail' in checked) return checked.fail;
+    const { config } = checked;
+    if (req.stream !== 'members') return failBeforeSend('invalid_config', `Mailchimp has no stream "${req.stream}" (streams: members)`);
+    const previous = req.cursor ? parseMembersCursor(req.cursor) : null;
+    if (previous === undefined) return failBeforeSend('invalid_config', 'Mailchimp: the cursor is not "<offset>:<total>"');
+    const since = req.since ?? config.startDate ?? null;
+    const sinceParam = since === null ? undefined : mailchimpTime(since);
+    const untilParam = req.until ? mailchimpTime(req.until) : undefined;
+    if (since !== null && sinceParam === undefined) return failBeforeSend('invalid_config', `Mailchimp: since "${since}" is not a valid ISO-8601 date`);
+    if (req.until && untilParam === undefined) return failBeforeSend('invalid_config', `Mailchimp: until "${req.until}" is not a valid ISO-8601 date`);
+    const base = apiBase(config, opts);
+    if ('fail' in base) return base.fail;
+
+    const offset = previous?.offset ?? 0;
+    const res = await get(config, `${base.base}/lists/${encodeURIComponent(config.listId)}/members`, {
+      count: clampCount(req.pageSize),
+      offset,
+      since_last_changed: sinceParam,
+      before_last_changed: untilParam,
+      sort_field: 'last_changed',
+      sort_dir: 'ASC',
+    }, opts);
+    const parsed = parseBody(res, membersBody, PROVIDER);
+    if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Mailchimp returned no body'));
+
+    const { members, total_items } = parsed.body;
+    const records: SourceRecord[] = members.map((m) => ({ id: m.id, updatedAt: new Date(Date.parse(m.last_changed)).toISOString(), data: m }));
+    const watermark = records.reduce<string | null>((max, r) => (max === null || r.updatedAt > max ? r.updatedAt : max), null);
+    return withBody(parsed, { records, nextCursor: nextMembersCursor(offset, members.length, total_items, previous), watermark });
+  },
+};

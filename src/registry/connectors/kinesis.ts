@@ -1,0 +1,121 @@
+// Amazon Kinesis Data Streams, PutRecord / PutRecords (reverse-ETL / data-movement destination).
+// Facts: https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecord.html ,
+// https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html ,
+// https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html ,
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html
+import { definePolicy } from '../../policies/types.js';
+import { defineConnector, type ConfigOf, type FieldIssue } from '../define.js';
+import { password, text } from '../fields.js';
+
+const STREAM_NAME = '[a-zA-Z0-9_.-]{1,128}';
+export const KINESIS_STREAM_ARN = new RegExp(`^arn:aws(?:-cn|-us-gov)?:kinesis:([a-z0-9-]+):(\\d{12}):stream/(${STREAM_NAME})$`);
+
+function streamAndCredentialRules(config: Record<string, unknown>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const { streamName, streamArn, region, accessKeyId, sessionToken } = config;
+  if (streamName && streamArn) {
+    issues.push({ field: 'streamArn', message: 'Set only one of Stream name (streamName) and Stream ARN (streamArn)' });
+  } else if (!streamName && !streamArn) {
+    issues.push({ field: 'streamName', message: 'Set Stream name (streamName) or Stream ARN (streamArn): the stream to write to' });
+  }
+  if (typeof streamArn === 'string' && typeof region === 'string') {
+    const arnRegion = KINESIS_STREAM_ARN.exec(streamArn)?.[1];
+    if (arnRegion && arnRegion !== region) {
+      issues.push({ field: 'streamArn', message: `Stream ARN (streamArn) is in ${arnRegion}, but Region (region) is ${region}` });
+    }
+  }
+  // ASIA keys are temporary (STS) credentials: AWS refuses them without their session token.
+  if (typeof accessKeyId === 'string' && accessKeyId.startsWith('ASIA') && !sessionToken) {
+    issues.push({ field: 'sessionToken', message: 'Session token (sessionToken) is required with temporary credentials (access key ID starting with ASIA)' });
+  }
+  return issues;
+}
+
+export const kinesis = defineConnector({
+  id: 'kinesis',
+  name: 'Amazon Kinesis Data Streams',
+  category: 'reverse_etl',
+  description: 'Writes records to a Kinesis data stream with PutRecord / PutRecords, signed with SigV4.',
+  docsUrl: 'https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecord.html',
+  capabilities: { testConnection: 'api', send: true, pull: [], trigger: false },
+  credentialCheck: 'DescribeStreamSummary on the stream (needs kinesis:DescribeStreamSummary)',
+  idempotency: {
+    supported: false,
+    note: 'Kinesis has no idempotency key: a retry after an ambiguous timeout can write a record twice. Records carry an event id in Data so consumers can dedupe.',
+  },
+  authMethods: [
+    {
+      id: 'access_key',
+      label: 'Access key',
+      help: 'An IAM user or role credential allowed kinesis:PutRecord, kinesis:PutRecords and kinesis:DescribeStreamSummary on the stream.',
+      connectionFields: {
+        region: text({
+          label: 'Region',
+          help: 'The stream\'s AWS region, e.g. us-east-1 (China: cn-north-1; GovCloud: us-gov-west-1).',
+          required: true,
+          placeholder: 'us-east-1',
+          validation: { pattern: '[a-z]{2}(-gov)?-[a-z]+-\\d', patternDescription: 'an AWS region such as us-east-1' },
+        }),
+        streamName: text({
+          label: 'Stream name',
+          help: 'Kinesis console → Data streams → the stream\'s name. Set this or the ARN.',
+          required: false,
+          validation: { pattern: STREAM_NAME, patternDescription: 'a stream name of up to 128 letters, digits, _ . -' },
+        }),
+        streamArn: text({
+          label: 'Stream ARN',
+          help: 'The stream\'s ARN from its summary page (recommended by AWS, required for cross-account streams). Set this or the name.',
+          required: false,
+          placeholder: 'arn:aws:kinesis:us-east-1:123456789012:stream/events',
+          validation: {
+            pattern: KINESIS_STREAM_ARN.source.slice(1, -1),
+            patternDescription: 'a Kinesis stream ARN, arn:aws:kinesis:<region>:<account>:stream/<name>',
+          },
+        }),
+        partitionKeyField: text({
+          label: 'Partition key field',
+          help: 'Optional. Field of each message whose value becomes the partition key (records with the same key keep their order); without it the event id is used.',
+          required: false,
+          placeholder: 'userId',
+          validation: { pattern: '\\S{1,256}', patternDescription: 'a field name without spaces' },
+        }),
+      },
+      authFields: {
+        accessKeyId: text({
+          label: 'Access key ID',
+          help: 'IAM → Users → Security credentials → Access keys (AKIA…), or temporary credentials (ASIA…) with a session token.',
+          required: true,
+          validation: { pattern: '(AKIA|ASIA)[A-Z0-9]{16}', patternDescription: 'an access key ID (AKIA or ASIA followed by 16 characters)' },
+        }),
+        secretAccessKey: password({
+          label: 'Secret access key',
+          help: 'Shown once when the access key is created.',
+          required: true,
+          validation: { pattern: '[A-Za-z0-9/+=]{40}', patternDescription: 'a 40-character secret access key' },
+        }),
+        sessionToken: password({
+          label: 'Session token',
+          help: 'Only for temporary credentials (access key ID starting with ASIA); they expire, so prefer a long-lived key for a stored connection.',
+          required: false,
+        }),
+      },
+    },
+  ],
+  refine: streamAndCredentialRules,
+  policy: definePolicy({
+    source: 'https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html',
+    // A provisioned shard takes 1,000 records/s and 1 MiB/s; every stream has at least one shard, so
+    // half of one shard is safe. Raise it for streams with more shards or in on-demand mode.
+    rate: { requestsPerSecond: 500, concurrency: 50 },
+    // ProvisionedThroughputExceededException arrives as a 400; it is retried with backoff like a 429.
+    retry: { initialIntervalMs: 500, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 10 },
+    timeouts: { requestMs: 10_000, startToCloseMs: 30_000, scheduleToCloseMs: 15 * 60_000 },
+  }),
+  notes: [
+    'PutRecords can partly fail with HTTP 200 (FailedRecordCount > 0); only the failed entries are resent.',
+    'Data plus partition key is limited to 1 MiB per record; PutRecords to 500 records and 5 MiB.',
+    'Endpoints are kinesis.<region>.amazonaws.com (China: .amazonaws.com.cn).',
+  ],
+});
+
+export type KinesisConfig = ConfigOf<typeof kinesis>;

@@ -1,0 +1,79 @@
+// Stripe API, charges (pull source).
+// Facts (shared/docs/providers.md §15): https://docs.stripe.com/api/charges/list ,
+// https://docs.stripe.com/api/pagination , https://docs.stripe.com/rate-limits ,
+// https://docs.stripe.com/error-handling
+import { definePolicy } from '../../policies/types.js';
+import { defineConnector, type ConfigOf } from '../define.js';
+import { password, text } from '../fields.js';
+
+// A date, or a date-time with an explicit offset: a bare local time would depend on the worker's zone.
+const ISO_INSTANT = '\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?';
+
+export const stripe = defineConnector({
+  id: 'stripe',
+  name: 'Stripe',
+  category: 'commerce_source',
+  description: 'Pulls charges from a Stripe account (or a Connect account), incrementally by creation time.',
+  docsUrl: 'https://docs.stripe.com/api/charges/list',
+  capabilities: { testConnection: 'api', send: false, pull: ['charges'], trigger: false },
+  credentialCheck: 'GET /v1/balance',
+  idempotency: {
+    supported: false,
+    note: 'Pull source: re-reading a page is harmless because sinks upsert by charge id. (Stripe\'s Idempotency-Key applies to writes, which this connector does not make.)',
+  },
+  authMethods: [
+    {
+      id: 'secret_key',
+      label: 'Secret or restricted API key',
+      help: 'Prefer a restricted key with read access to Charges and Balance (Developers → API keys).',
+      connectionFields: {
+        apiVersion: text({
+          label: 'API version',
+          help: 'Pins the Stripe-Version header. Empty means the account\'s default version.',
+          required: false,
+          placeholder: '2025-07-30.basil',
+          validation: { pattern: '\\d{4}-\\d{2}-\\d{2}(\\.[a-z]+)?', patternDescription: 'a dated version such as 2025-07-30.basil' },
+        }),
+        connectAccountId: text({
+          label: 'Connect account id',
+          help: 'Reads the charges of this connected account (Stripe-Account header). Empty means the key\'s own account.',
+          required: false,
+          placeholder: 'acct_1A2b3C4d5E6f7G8h',
+          validation: { pattern: 'acct_[A-Za-z0-9]+', patternDescription: 'an account id starting with acct_' },
+        }),
+        startDate: text({
+          label: 'Start date',
+          help: 'Earliest charge creation time to pull on the first (full) sync, ISO-8601. Empty means all charges.',
+          required: false,
+          placeholder: '2024-01-01T00:00:00Z',
+          validation: { pattern: ISO_INSTANT, patternDescription: 'an ISO-8601 date or date-time with offset, e.g. 2024-01-01T00:00:00Z' },
+          check: (v) => (Number.isNaN(Date.parse(v)) ? 'must be a valid ISO-8601 date' : null),
+        }),
+      },
+      authFields: {
+        secretKey: password({
+          label: 'Secret key',
+          help: 'sk_live_…, sk_test_… or a restricted rk_… key. Sent as a Bearer token.',
+          required: true,
+          validation: { pattern: '(sk|rk)_(live|test)_[A-Za-z0-9]+', patternDescription: 'a key starting with sk_live_, sk_test_, rk_live_ or rk_test_' },
+        }),
+      },
+    },
+  ],
+  policy: definePolicy({
+    source: 'https://docs.stripe.com/rate-limits',
+    // 100 req/s in live mode but 25 in test mode, plus a default 25 req/s per endpoint on newer
+    // accounts: 25 is safe in both modes. A concurrency limiter also applies, so stay modest.
+    rate: { requestsPerSecond: 25, concurrency: 5 },
+    retry: { initialIntervalMs: 1_000, maximumIntervalMs: 30_000, maximumAttempts: 10 },
+    timeouts: { requestMs: 30_000, startToCloseMs: 120_000, scheduleToCloseMs: 30 * 60_000 },
+    pull: { defaultPageSize: 100, maxPageSize: 100, overlapMs: 60_000 },
+  }),
+  notes: [
+    'The incremental cursor is the charge\'s `created` time, which never changes: captures, refunds, disputes and metadata edits of charges created before the last sync are NOT picked up by incremental runs. Use a periodic full resync, or Stripe events/webhooks, when those matter.',
+    'Lists are newest-first; the upper bound (created[lte]) is fixed at run start so charges created mid-run do not shift pages.',
+    'Test-mode keys are limited to 25 requests per second; live keys to 100.',
+  ],
+});
+
+export type StripeConfig = ConfigOf<typeof stripe>;

@@ -1,0 +1,235 @@
+// Shopify Admin REST emulator: shop.json and orders.json with page_info cursors in the Link header.
+// Behaviour follows shared/docs/providers.md §14 and
+// https://shopify.dev/docs/api/admin-rest/usage/pagination ,
+// https://shopify.dev/docs/api/admin-rest/usage/rate-limits ,
+// https://shopify.dev/docs/api/admin-rest/latest/resources/order
+import { randomUUID } from 'node:crypto';
+import type { FailStatus } from './faults.js';
+import type { LimitReason, ProviderApi, Reply, RequestContext } from './server.js';
+import { ORDER_STATUSES, SHOP_IANA_TIMEZONE, SHOP_UTC_OFFSET_MIN, type OrderFilter, type OrderStatus, type ShopifyOrders } from './shopify-data.js';
+import { ceilSec, floorSec, isoWithOffset, parseIsoMs } from './time.js';
+
+const VERSION_RE = /^\d{4}-(01|04|07|10)$/;
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 250;
+// The only parameters Shopify accepts next to page_info: filters are baked into the cursor.
+const PAGE_INFO_COMPANIONS = new Set(['page_info', 'limit', 'fields']);
+// Real orders.json filters this emulator does not model; refused rather than silently ignored, so
+// a client relying on one finds out here instead of in production.
+const UNMODELLED_FILTERS = ['ids', 'financial_status', 'fulfillment_status', 'processed_at_min', 'processed_at_max', 'attribution_app_id', 'name'];
+
+export interface ShopifyCredentials {
+  shopDomain: string;
+  accessToken: string;
+}
+
+interface Cursor {
+  filter: OrderFilter;
+  direction: 'after' | 'before';
+  anchorId: number;
+}
+
+const errors = (status: number, errors: unknown): Reply => ({ status, body: { errors } });
+const fieldError = (field: string, message: string): Reply => errors(400, { [field]: [message] });
+
+function encodeCursor(c: Cursor): string {
+  const f = c.filter;
+  const raw = [c.direction === 'after' ? 'n' : 'p', c.anchorId, f.status, f.updatedMin, f.updatedMax, f.createdMin, f.createdMax, f.sinceId];
+  return Buffer.from(JSON.stringify(raw)).toString('base64url');
+}
+
+function decodeCursor(token: string): Cursor | null {
+  try {
+    const raw: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (!Array.isArray(raw) || raw.length !== 8) return null;
+    const [d, anchor, status, ...nums] = raw as unknown[];
+    if ((d !== 'n' && d !== 'p') || typeof anchor !== 'number' || !Number.isSafeInteger(anchor)) return null;
+    if (status !== 'any' && !ORDER_STATUSES.includes(status as OrderStatus)) return null;
+    if (!nums.every((v) => v === null || (typeof v === 'number' && Number.isSafeInteger(v)))) return null;
+    const [updatedMin, updatedMax, createdMin, createdMax, sinceId] = nums as (number | null)[];
+    return {
+      direction: d === 'n' ? 'after' : 'before',
+      anchorId: anchor,
+      filter: { status: status as OrderFilter['status'], updatedMin: updatedMin ?? null, updatedMax: updatedMax ?? null, createdMin: createdMin ?? null, createdMax: createdMax ?? null, sinceId: sinceId ?? null },
+    };
+  } catch {
+    return null;
+  }
+}
+
+function project(order: Record<string, unknown>, fields: string[] | null): Record<string, unknown> {
+  if (!fields) return order;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) if (f in order) out[f] = order[f];
+  return out;
+}
+
+export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials): ProviderApi {
+  const shopId = 60_100_000_000 + (orders.idOf(0) % 1_000_000);
+
+  type Parsed<T> = { ok: T } | { error: Reply };
+
+  function parseTime(q: URLSearchParams, name: string, round: 'ceil' | 'floor'): Parsed<number | null> {
+    const v = q.get(name);
+    if (v === null || v === '') return { ok: null };
+    // Shopify reads a time without an offset in the shop's time zone.
+    const ms = parseIsoMs(v, SHOP_UTC_OFFSET_MIN);
+    if (ms === null) return { error: fieldError(name, 'must be a valid ISO 8601 date, e.g. 2025-01-01T00:00:00-05:00') };
+    return { ok: round === 'ceil' ? ceilSec(ms) : floorSec(ms) };
+  }
+
+  function filterFrom(q: URLSearchParams): Parsed<OrderFilter> {
+    const status = q.get('status') ?? 'open';
+    if (status !== 'any' && !ORDER_STATUSES.includes(status as OrderStatus)) {
+      return { error: fieldError('status', `must be one of: open, closed, cancelled, any (got "${status}")`) };
+    }
+    const times = [
+      parseTime(q, 'updated_at_min', 'ceil'),
+      parseTime(q, 'updated_at_max', 'floor'),
+      parseTime(q, 'created_at_min', 'ceil'),
+      parseTime(q, 'created_at_max', 'floor'),
+    ];
+    const values: (number | null)[] = [];
+    for (const t of times) {
+      if ('error' in t) return t;
+      values.push(t.ok);
+    }
+    let sinceId: number | null = null;
+    const rawSince = q.get('since_id');
+    if (rawSince !== null && rawSince !== '') {
+      if (!/^\d+$/.test(rawSince)) return { error: fieldError('since_id', 'must be an integer') };
+      sinceId = Number(rawSince);
+    }
+    const [updatedMin, updatedMax, createdMin, createdMax] = values as [number | null, number | null, number | null, number | null];
+    return { ok: { status: status as OrderFilter['status'], updatedMin, updatedMax, createdMin, createdMax, sinceId } };
+  }
+
+  function listOrders(ctx: RequestContext, version: string): Reply {
+    const q = ctx.query;
+    const rawLimit = q.get('limit');
+    let limit = DEFAULT_LIMIT;
+    if (rawLimit !== null) {
+      limit = /^\d+$/.test(rawLimit) ? Number(rawLimit) : NaN;
+      if (!(limit >= 1 && limit <= MAX_LIMIT)) return fieldError('limit', `must be an integer between 1 and ${MAX_LIMIT}`);
+    }
+    const rawFields = q.get('fields');
+    const fields = rawFields ? rawFields.split(',').map((s) => s.trim()).filter(Boolean) : null;
+
+    let filter: OrderFilter;
+    let cursor: { direction: 'after' | 'before'; anchorId: number } | null = null;
+    const pageInfo = q.get('page_info');
+    if (pageInfo !== null) {
+      const extra = [...new Set(q.keys())].filter((k) => !PAGE_INFO_COMPANIONS.has(k));
+      if (extra.length > 0) {
+        return fieldError('page_info', `cannot be used with other parameters (${extra.join(', ')}); only limit and fields may accompany page_info`);
+      }
+      const decoded = decodeCursor(pageInfo);
+      if (!decoded) return fieldError('page_info', 'Invalid value.');
+      filter = decoded.filter;
+      cursor = { direction: decoded.direction, anchorId: decoded.anchorId };
+    } else {
+      const unmodelled = UNMODELLED_FILTERS.filter((k) => q.has(k));
+      if (unmodelled.length > 0) return fieldError(unmodelled[0]!, 'is not supported by the sandbox emulator');
+      const parsed = filterFrom(q);
+      if ('error' in parsed) return parsed.error;
+      filter = parsed.ok;
+    }
+
+    const page = orders.page(filter, cursor, limit);
+    const body = { orders: page.items.map((i) => project(orders.render(i), fields)) };
+    const link = (direction: 'after' | 'before', anchor: number) => {
+      const params = new URLSearchParams({ limit: String(limit), page_info: encodeCursor({ filter, direction, anchorId: anchor }) });
+      if (rawFields) params.set('fields', rawFields);
+      return `<${ctx.baseUrl}/admin/api/${version}/orders.json?${params.toString()}>`;
+    };
+    const links: string[] = [];
+    const firstIndex = page.items[0];
+    const lastIndex = page.items[page.items.length - 1];
+    const firstId = firstIndex !== undefined ? orders.idOf(firstIndex) : (cursor?.anchorId ?? 0) + 1;
+    const lastId = lastIndex !== undefined ? orders.idOf(lastIndex) : (cursor?.anchorId ?? 0) - 1;
+    if (page.hasPrevious) links.push(`${link('before', firstId)}; rel="previous"`);
+    if (page.hasNext) links.push(`${link('after', lastId)}; rel="next"`);
+    return { status: 200, body, headers: links.length > 0 ? { link: links.join(', ') } : {} };
+  }
+
+  function shop(): Reply {
+    const created = isoWithOffset(Math.floor(Date.now() / 1000) - 400 * 86_400, SHOP_UTC_OFFSET_MIN);
+    return {
+      status: 200,
+      body: {
+        shop: {
+          id: shopId,
+          name: 'Sandbox Shop',
+          email: 'owner@example.com',
+          domain: creds.shopDomain,
+          myshopify_domain: creds.shopDomain,
+          province: 'Panamá',
+          country: 'PA',
+          country_code: 'PA',
+          country_name: 'Panama',
+          city: 'Panama City',
+          address1: '1 Sandbox Way',
+          zip: '0801',
+          phone: null,
+          currency: 'USD',
+          customer_email: 'orders@example.com',
+          timezone: '(GMT-05:00) America/Panama',
+          iana_timezone: SHOP_IANA_TIMEZONE,
+          shop_owner: 'Sandbox Owner',
+          money_format: '${{amount}}',
+          plan_name: 'basic',
+          plan_display_name: 'Basic',
+          has_storefront: true,
+          password_enabled: false,
+          created_at: created,
+          updated_at: created,
+        },
+      },
+    };
+  }
+
+  return {
+    name: 'shopify',
+    limiter: 'leaky',
+
+    authenticate(ctx) {
+      if (!ctx.path.startsWith('/admin/')) return null;
+      const token = ctx.headers['x-shopify-access-token'];
+      if (token === creds.accessToken) return null;
+      return errors(401, '[API] Invalid API key or access token (unrecognized login or wrong password)');
+    },
+
+    isDataRequest(ctx) {
+      return ctx.method === 'GET' && /^\/admin\/api\/[^/]+\/orders\.json$/.test(ctx.path);
+    },
+
+    handle(ctx) {
+      const m = /^\/admin\/api\/([^/]+)\/(.+)$/.exec(ctx.path);
+      if (!m || !VERSION_RE.test(m[1]!) || ctx.method !== 'GET') return errors(404, 'Not Found');
+      const version = m[1]!;
+      const reply = m[2] === 'shop.json' ? shop() : m[2] === 'orders.json' ? listOrders(ctx, version) : errors(404, 'Not Found');
+      reply.headers = { ...(reply.headers ?? {}), 'x-shopify-api-version': version };
+      return reply;
+    },
+
+    serverError(status: FailStatus) {
+      const text = status === 500 ? 'Internal Server Error' : status === 502 ? 'Bad Gateway' : 'Service Unavailable';
+      return errors(status, text);
+    },
+
+    rateLimited(reason: LimitReason, retryAfterSec) {
+      const reply = errors(429, 'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.');
+      // Shopify's REST limiter always answers Retry-After: 2.0; the storm fault asks for 1.
+      reply.headers = { 'retry-after': reason === 'storm' ? String(retryAfterSec ?? 1) : '2.0' };
+      return reply;
+    },
+
+    decorate(reply, info) {
+      reply.headers = {
+        ...(reply.headers ?? {}),
+        'x-shopify-shop-api-call-limit': `${info.callLimitUsed}/${info.callLimitCapacity}`,
+        'x-request-id': randomUUID(),
+      };
+    },
+  };
+}

@@ -1,0 +1,140 @@
+// Client helpers: connect, start a pull sync by connection id, follow its progress.
+// Workflows receive only the connection id and stream: never a config, never a secret.
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type WorkflowHandle,
+  type WorkflowHandleWithStartDetails,
+} from '@temporalio/client';
+import type { ConnectionStore } from '../connections/types.js';
+import { getConnector } from '../registry/index.js';
+import type { Settings } from '../settings.js';
+import type { pullWorkflow, PullProgress, PullResult, SyncMode } from '../../workflows/pull.js';
+import { ConnectionIdKey, ConnectorIdKey, PipelineKindKey } from './search-attributes.js';
+import { workflowTaskQueue } from './task-queues.js';
+
+export async function connectClient(settings: Pick<Settings, 'temporalAddress' | 'namespace'>): Promise<Client> {
+  const connection = await Connection.connect({ address: settings.temporalAddress, connectTimeout: 5_000 });
+  return new Client({ connection, namespace: settings.namespace });
+}
+
+/** One pull per (connection, stream) at a time: the id is deterministic. */
+export function syncWorkflowId(connectionId: string, stream: string): string {
+  return `pull:${connectionId}:${stream}`;
+}
+
+export interface StartSyncOptions {
+  connectionId: string;
+  /** Defaults to the connector's first stream. */
+  stream?: string;
+  mode?: SyncMode;
+  pageSize?: number;
+  pagesPerRun?: number;
+  taskQueuePrefix?: string;
+}
+
+export class SyncAlreadyRunningError extends Error {
+  constructor(readonly workflowId: string) {
+    super(`A sync is already running as ${workflowId}; wait for it, or cancel it first`);
+    this.name = 'SyncAlreadyRunningError';
+  }
+}
+
+let searchAttributesUnavailable = false;
+
+export async function startSync(
+  client: Client,
+  store: ConnectionStore,
+  opts: StartSyncOptions,
+): Promise<WorkflowHandleWithStartDetails<typeof pullWorkflow>> {
+  const record = await store.get(opts.connectionId);
+  if (!record) throw new Error(`Connection "${opts.connectionId}" is not registered`);
+  const connector = getConnector(record.connectorId);
+  const stream = opts.stream ?? connector.capabilities.pull[0];
+  if (!stream || !connector.capabilities.pull.includes(stream)) {
+    throw new Error(
+      connector.capabilities.pull.length
+        ? `${connector.name} has no stream "${stream}" (streams: ${connector.capabilities.pull.join(', ')})`
+        : `${connector.name} is not a source: it cannot be pulled`,
+    );
+  }
+  const workflowId = syncWorkflowId(record.id, stream);
+  const mode = opts.mode ?? 'incremental';
+  const start = (withSearchAttributes: boolean) =>
+    client.workflow.start<typeof pullWorkflow>('pullWorkflow', {
+      taskQueue: workflowTaskQueue(opts.taskQueuePrefix),
+      workflowId,
+      args: [
+        {
+          connectionId: record.id,
+          stream,
+          mode,
+          ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
+          ...(opts.pagesPerRun ? { pagesPerRun: opts.pagesPerRun } : {}),
+        },
+      ],
+      // Refuse a second concurrent sync of the same stream; allow a new one once it has finished.
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      staticSummary: `${mode === 'full' ? 'Full' : 'Incremental'} pull of ${connector.name} ${stream} for ${record.id}`,
+      ...(withSearchAttributes
+        ? {
+            typedSearchAttributes: [
+              { key: ConnectorIdKey, value: record.connectorId },
+              { key: ConnectionIdKey, value: record.id },
+              { key: PipelineKindKey, value: 'pull' },
+            ],
+          }
+        : {}),
+    });
+  try {
+    try {
+      return await start(!searchAttributesUnavailable);
+    } catch (err) {
+      // A cluster without the engine's search attributes registered still runs syncs; it just
+      // cannot filter them by connector in the Web UI. (`pipeline dev` and the compose file register them.)
+      if (!searchAttributesUnavailable && /search attribute/i.test(String((err as Error).message))) {
+        searchAttributesUnavailable = true;
+        return await start(false);
+      }
+      throw err;
+    }
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SyncAlreadyRunningError(workflowId);
+    throw err;
+  }
+}
+
+/**
+ * Waits for a sync, calling `onProgress` with its progress query every `intervalMs`.
+ * Progress survives continue-as-new: the handle follows the latest run of the workflow id.
+ */
+export async function followSync(
+  handle: WorkflowHandle<typeof pullWorkflow>,
+  onProgress: (p: PullProgress) => void,
+  intervalMs = 500,
+): Promise<PullResult> {
+  let done = false;
+  const result = handle.result().finally(() => {
+    done = true;
+  });
+  const latest = handle.workflowId;
+  const poll = (async () => {
+    while (!done) {
+      try {
+        onProgress(await handle.client.getHandle(latest).query<PullProgress>('progress'));
+      } catch {
+        // between runs of a continue-as-new, or the workflow just finished
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  try {
+    return await result;
+  } finally {
+    await poll;
+  }
+}

@@ -1,0 +1,17 @@
+// Task queue names. Pure functions: workflow code may import this module.
+//
+// An optional prefix (PIPELINE_TASK_QUEUE_PREFIX) lets several deployments, or parallel test
+// files, share one namespace without picking up each other's tasks.
+
+/** Every workflow of the engine runs here (and the sink bookkeeping activities with it). */
+export function workflowTaskQueue(prefix = ''): string {
+  return `${prefix}pipeline-workflows`;
+}
+
+/**
+ * Each connector's activities run on its own queue, so that the server can cap that provider's rate
+ * across all workers (maxTaskQueueActivitiesPerSecond) and a slow provider never starves another.
+ */
+export function activityTaskQueue(connectorId: string, prefix = ''): string {
+  return `${prefix}pipeline-activities-${connectorId}`;
+}

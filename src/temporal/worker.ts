@@ -1,0 +1,82 @@
+// The pipeline worker: one Worker for workflows (plus local and sink activities) on the workflow
+// queue, and one Worker per connector on that connector's activity queue, with the connector's rate
+// and concurrency policy. All of them share one connection and run in one process.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities/index.js';
+import { policyFor } from '../../activities/connection.js';
+import { CONNECTOR_IDS } from '../registry/index.js';
+import { hasExecutor } from '../executors/index.js';
+import { activityTaskQueue, workflowTaskQueue } from './task-queues.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+
+export interface PipelineWorkerOptions extends ActivityDeps {
+  connection: NativeConnection;
+  namespace: string;
+  /** Connector activity queues to poll; default: every connector with an executor. */
+  connectors?: readonly string[];
+  /** A prebuilt bundle (tests build it once); otherwise bundled from workflows/ at start. */
+  workflowBundle?: WorkflowBundle;
+  identity?: string;
+}
+
+export interface PipelineWorker {
+  run(): Promise<void>;
+  shutdown(): void;
+  /** Runs the workers until `fn` settles, then shuts them down. */
+  runUntil<T>(fn: Promise<T> | (() => Promise<T>)): Promise<T>;
+}
+
+export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise<PipelineWorker> {
+  const activities = createActivities(opts);
+  const common = {
+    connection: opts.connection,
+    namespace: opts.namespace,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+  };
+  const workers: Worker[] = [];
+  workers.push(
+    await Worker.create({
+      ...common,
+      taskQueue: workflowTaskQueue(opts.taskQueuePrefix),
+      ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+      activities,
+    }),
+  );
+  for (const connectorId of opts.connectors ?? CONNECTOR_IDS.filter(hasExecutor)) {
+    const policy = policyFor(connectorId, opts);
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: activityTaskQueue(connectorId, opts.taskQueuePrefix),
+        activities,
+        // The provider's documented rate, enforced by the server across every worker of this queue.
+        maxTaskQueueActivitiesPerSecond: policy.rate.requestsPerSecond,
+        maxConcurrentActivityTaskExecutions: policy.rate.concurrency,
+      }),
+    );
+  }
+
+  const shutdown = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  const run = async () => {
+    const results = await Promise.allSettled(workers.map((w) => w.run()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+  return {
+    run,
+    shutdown,
+    async runUntil<T>(fn: Promise<T> | (() => Promise<T>)): Promise<T> {
+      const running = run();
+      try {
+        return await (typeof fn === 'function' ? fn() : fn);
+      } finally {
+        shutdown();
+        await running;
+      }
+    },
+  };
+}
