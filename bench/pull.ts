@@ -38,8 +38,11 @@ const STREAM = { shopify: 'orders', stripe: 'charges', mailchimp: 'members' } as
 
 process.env.PIPELINE_SANDBOX = '1';
 
-function peakRssMb(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/status`, 'utf8').then((s) => Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024);
+/** Peak (VmHWM) and current (VmRSS) resident memory of a process, in MB (Linux). */
+async function rssMb(pid: number): Promise<{ peak: number; now: number }> {
+  const s = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
+  return { peak: Math.round(kb('VmHWM') / 1024), now: Math.round(kb('VmRSS') / 1024) };
 }
 
 async function main() {
@@ -51,9 +54,12 @@ async function main() {
   process.env.BENCH_SHOP_TOKEN = sandbox.credentials.shopify.accessToken;
   process.env.BENCH_STRIPE_KEY = sandbox.credentials.stripe.secretKey;
   process.env.BENCH_MC_KEY = sandbox.credentials.mailchimp.apiKey;
-  await store.put({ id: 'shopify', connectorId: 'shopify', baseUrlOverride: sandbox.shopify.url, config: { shopDomain: sandbox.credentials.shopify.shopDomain, accessToken: 'env:BENCH_SHOP_TOKEN' } });
-  await store.put({ id: 'stripe', connectorId: 'stripe', baseUrlOverride: sandbox.stripe.url, config: { secretKey: 'env:BENCH_STRIPE_KEY' } });
-  await store.put({ id: 'mailchimp', connectorId: 'mailchimp', baseUrlOverride: sandbox.mailchimp.url, config: { apiKey: 'env:BENCH_MC_KEY', listId: sandbox.credentials.mailchimp.listId } });
+  // One connection per (source, latency): each phase starts from an empty file on both paths.
+  for (const latencyMs of LATENCIES) {
+    await store.put({ id: `shopify-${latencyMs}`, connectorId: 'shopify', baseUrlOverride: sandbox.shopify.url, config: { shopDomain: sandbox.credentials.shopify.shopDomain, accessToken: 'env:BENCH_SHOP_TOKEN' } });
+    await store.put({ id: `stripe-${latencyMs}`, connectorId: 'stripe', baseUrlOverride: sandbox.stripe.url, config: { secretKey: 'env:BENCH_STRIPE_KEY' } });
+    await store.put({ id: `mailchimp-${latencyMs}`, connectorId: 'mailchimp', baseUrlOverride: sandbox.mailchimp.url, config: { apiKey: 'env:BENCH_MC_KEY', listId: sandbox.credentials.mailchimp.listId } });
+  }
 
   // The worker runs as its own process, as in production, so that its memory is measured alone.
   // No rate limit: the benchmark measures the engine, not a provider's quota.
@@ -83,11 +89,12 @@ async function main() {
       for (const source of SOURCES) {
         emulators[source]!.faults.set({ latencyMs });
         const stream = STREAM[source];
+        const connectionId = `${source}-${latencyMs}`;
         const pageSize = getConnector(source).policy.pull!.defaultPageSize;
 
         // Plain loop: the same executor calls and the same sink, no Temporal.
-        const plainSink = new JsonlSink(join(home, `plain-${latencyMs}`));
-        const record = (await store.get(source))!;
+        const plainSink = new JsonlSink(join(home, 'plain-data'));
+        const record = (await store.get(connectionId))!;
         const config = await resolveSecrets(record);
         const executor = getExecutor(source);
         const until = new Date().toISOString();
@@ -98,17 +105,17 @@ async function main() {
         do {
           const res = await executor.pull!(config, { stream, cursor, since: null, until, pageSize }, { baseUrlOverride: record.baseUrlOverride! });
           if (!res.ok || !res.body) throw new Error(`plain loop failed: ${res.error?.message}`);
-          await plainSink.writePage({ connectionId: source, stream }, res.body.records);
+          await plainSink.writePage({ connectionId, stream }, res.body.records);
           plainRecords += res.body.records.length;
           plainPages++;
           cursor = res.body.nextCursor;
         } while (cursor);
-        await plainSink.finishRun({ connectionId: source, stream });
+        await plainSink.finishRun({ connectionId, stream });
         const plainMs = performance.now() - t0;
 
         // Through Temporal: workflow + one activity per page on the connector's queue.
         const t1 = performance.now();
-        const handle = await startSync(client, store, { connectionId: source, stream, mode: 'full' });
+        const handle = await startSync(client, store, { connectionId, stream, mode: 'full' });
         const result = await handle.result();
         const temporalMs = performance.now() - t1;
         const runs: number[] = [];
@@ -129,14 +136,18 @@ async function main() {
           overheadPerPageMs: Number(((temporalMs - plainMs) / result.pages).toFixed(2)),
           historyEventsPerRun: Math.max(...runs, 0),
           workflowRuns: runs.length,
-          workerPeakRssMb: Math.round(await peakRssMb(worker.pid!)),
+          workerPeakRssMb: 0,
+          workerRssMb: 0,
         };
+        const rss = await rssMb(worker.pid!);
+        row.workerPeakRssMb = rss.peak;
+        row.workerRssMb = rss.now;
         rows.push(row);
         console.log(
           `pull ${source.padEnd(9)} latency=${String(latencyMs).padStart(3)}ms records=${row.records} pages=${row.pages} ` +
             `plain=${row.plainRecordsPerSec}/s temporal=${row.temporalRecordsPerSec}/s ratio=${row.ratio} ` +
             `overhead/page=${row.overheadPerPageMs}ms history/run<=${row.historyEventsPerRun} events (${row.workflowRuns} runs) ` +
-            `worker_peak_rss=${row.workerPeakRssMb}MB`,
+            `worker_rss=${row.workerRssMb}MB (peak ${row.workerPeakRssMb}MB)`,
         );
       }
     }

@@ -1,6 +1,6 @@
 // Connection configs in one JSON file (mode 0600), rewritten atomically (temp file + rename) under a
 // lock, so that a failed or concurrent write never loses or half-writes what is already stored.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { ConnectionError, type ConnectionRecord, type ConnectionStore, type NewConnection } from './types.js';
@@ -12,21 +12,27 @@ interface FileShape {
 }
 
 export class FileConnectionStore implements ConnectionStore {
+  // Every activity looks its connection up: re-read the file only when it has changed on disk.
+  private cache: { key: string; data: FileShape } | null = null;
+
   constructor(readonly path: string) {}
 
   private async read(): Promise<FileShape> {
-    let text: string;
+    let key: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      const s = await stat(this.path);
+      key = `${s.mtimeMs}:${s.size}:${s.ino}`;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, connections: {} };
       throw err;
     }
-    const parsed = JSON.parse(text) as FileShape;
+    if (this.cache?.key === key) return structuredClone(this.cache.data);
+    const parsed = JSON.parse(await readFile(this.path, 'utf8')) as FileShape;
     if (parsed.version !== 1 || typeof parsed.connections !== 'object') {
       throw new Error(`${this.path} is not a connections file of this version`);
     }
-    return parsed;
+    this.cache = { key, data: parsed };
+    return structuredClone(parsed);
   }
 
   private async mutate<T>(fn: (data: FileShape) => T): Promise<T> {

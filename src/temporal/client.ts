@@ -45,6 +45,13 @@ export class SyncAlreadyRunningError extends Error {
 
 let searchAttributesUnavailable = false;
 
+/** The message of an error and of its causes (the client wraps the server's reason). */
+function errorText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 5; e = (e as Error & { cause?: unknown }).cause) parts.push(e.message);
+  return parts.join(' | ');
+}
+
 export async function startSync(
   client: Client,
   store: ConnectionStore,
@@ -96,7 +103,7 @@ export async function startSync(
     } catch (err) {
       // A cluster without the engine's search attributes registered still runs syncs; it just
       // cannot filter them by connector in the Web UI. (`pipeline dev` and the compose file register them.)
-      if (!searchAttributesUnavailable && /search attribute/i.test(String((err as Error).message))) {
+      if (!searchAttributesUnavailable && /search attribute/i.test(errorText(err))) {
         searchAttributesUnavailable = true;
         return await start(false);
       }

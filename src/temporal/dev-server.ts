@@ -8,6 +8,18 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalBinary } from './binary.js';
 import { SEARCH_ATTRIBUTE_KEYS } from './search-attributes.js';
 
+/**
+ * Server settings for a pipeline workload. The history service reads newly created tasks (the next
+ * workflow task after an activity completes, the next activity) at most `*ProcessorMaxPollRPS` times
+ * a second, 20 by default: ~30 ms of idle wait before every dispatch, i.e. per page of a pull.
+ * Measured with bench/pull.ts and bench/history-gaps.ts (see README "Performance").
+ */
+export const PIPELINE_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxPollRPS': 1000,
+  'history.visibilityProcessorMaxPollRPS': 1000,
+};
+
 export interface DevServerOptions {
   /** gRPC port; 0 picks a free one. */
   port?: number;
@@ -75,7 +87,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
-  for (const [k, v] of Object.entries(opts.dynamicConfig ?? {})) {
+  for (const [k, v] of Object.entries({ ...PIPELINE_DYNAMIC_CONFIG, ...opts.dynamicConfig })) {
     args.push('--dynamic-config-value', `${k}=${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
   }
 
@@ -126,7 +138,7 @@ async function startWithSdkDownload(opts: DevServerOptions & { port: number; nam
       ...(opts.headless ? {} : { uiPort: opts.uiPort ?? opts.port + 1000 }),
       ...(opts.dbFile ? { dbFilename: opts.dbFile } : {}),
       searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
-      extraArgs: Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${typeof v === 'string' ? JSON.stringify(v) : String(v)}`]),
+      extraArgs: Object.entries({ ...PIPELINE_DYNAMIC_CONFIG, ...opts.dynamicConfig }).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${typeof v === 'string' ? JSON.stringify(v) : String(v)}`]),
     },
   });
   return {
