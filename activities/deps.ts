@@ -11,10 +11,10 @@ export interface ActivityDeps {
   policyOverrides?: Record<string, PolicyOverrides>;
   breakers?: CircuitBreakers;
   /** Prefix of this deployment's task queues (see src/temporal/task-queues.ts). */
-  taskQueuePrefix?: string;
+  namePrefix?: string;
   env?: NodeJS.ProcessEnv;
 }
 
 export function withDefaults(deps: ActivityDeps): Required<Omit<ActivityDeps, 'policyOverrides'>> & Pick<ActivityDeps, 'policyOverrides'> {
-  return { breakers: new CircuitBreakers(), env: process.env, taskQueuePrefix: '', ...deps };
+  return { breakers: new CircuitBreakers(), env: process.env, namePrefix: '', ...deps };
 }

@@ -50,7 +50,7 @@ export function planSyncActivity(deps: ActivityDeps) {
       stream: input.stream,
       pageSize,
       overlapMs: pull.overlapMs,
-      activity: toActivityOptions(record.connectorId, policy, deps.taskQueuePrefix),
+      activity: toActivityOptions(record.connectorId, policy, deps.namePrefix),
       location: deps.sink.location({ connectionId: record.id, stream: input.stream }),
     };
   };

@@ -11,7 +11,7 @@ export interface Settings {
   temporalAddress: string;
   namespace: string;
   sink: 'jsonl' | 'postgres';
-  taskQueuePrefix: string;
+  namePrefix: string;
   /**
    * Policy overrides of this deployment, by connector id or '*' (PIPELINE_POLICY_OVERRIDES, JSON),
    * e.g. {"shopify":{"rate":{"requestsPerSecond":4}}} for a Shopify Advanced plan.
@@ -30,7 +30,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     sink,
-    taskQueuePrefix: env.PIPELINE_TASK_QUEUE_PREFIX ?? '',
+    namePrefix: env.PIPELINE_NAME_PREFIX ?? '',
     policyOverrides: parseOverrides(env.PIPELINE_POLICY_OVERRIDES),
   };
 }

@@ -108,7 +108,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       namespace: settings.namespace,
       store,
       sink,
-      taskQueuePrefix: settings.taskQueuePrefix,
+      namePrefix: settings.namePrefix,
       ...((opts.policyOverrides ?? settings.policyOverrides) ? { policyOverrides: opts.policyOverrides ?? settings.policyOverrides } : {}),
     });
     workerRun = worker.run();

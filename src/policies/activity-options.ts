@@ -21,9 +21,9 @@ export interface PlainActivityOptions {
   };
 }
 
-export function toActivityOptions(connectorId: string, policy: ConnectorPolicy, taskQueuePrefix = ''): PlainActivityOptions {
+export function toActivityOptions(connectorId: string, policy: ConnectorPolicy, namePrefix = ''): PlainActivityOptions {
   const options: PlainActivityOptions = {
-    taskQueue: activityTaskQueue(connectorId, taskQueuePrefix),
+    taskQueue: activityTaskQueue(connectorId, namePrefix),
     startToCloseTimeout: policy.timeouts.startToCloseMs,
     scheduleToCloseTimeout: policy.timeouts.scheduleToCloseMs,
     retry: {

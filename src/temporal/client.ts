@@ -22,8 +22,8 @@ export async function connectClient(settings: Pick<Settings, 'temporalAddress' |
 }
 
 /** One pull per (connection, stream) at a time: the id is deterministic. */
-export function syncWorkflowId(connectionId: string, stream: string): string {
-  return `pull:${connectionId}:${stream}`;
+export function syncWorkflowId(connectionId: string, stream: string, namePrefix = ''): string {
+  return `${namePrefix}pull:${connectionId}:${stream}`;
 }
 
 export interface StartSyncOptions {
@@ -33,7 +33,7 @@ export interface StartSyncOptions {
   mode?: SyncMode;
   pageSize?: number;
   pagesPerRun?: number;
-  taskQueuePrefix?: string;
+  namePrefix?: string;
 }
 
 export class SyncAlreadyRunningError extends Error {
@@ -68,11 +68,11 @@ export async function startSync(
         : `${connector.name} is not a source: it cannot be pulled`,
     );
   }
-  const workflowId = syncWorkflowId(record.id, stream);
+  const workflowId = syncWorkflowId(record.id, stream, opts.namePrefix);
   const mode = opts.mode ?? 'incremental';
   const start = (withSearchAttributes: boolean) =>
     client.workflow.start<typeof pullWorkflow>('pullWorkflow', {
-      taskQueue: workflowTaskQueue(opts.taskQueuePrefix),
+      taskQueue: workflowTaskQueue(opts.namePrefix),
       workflowId,
       args: [
         {

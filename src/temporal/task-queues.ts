@@ -1,7 +1,7 @@
 // Task queue names. Pure functions: workflow code may import this module.
 //
-// An optional prefix (PIPELINE_TASK_QUEUE_PREFIX) lets several deployments, or parallel test
-// files, share one namespace without picking up each other's tasks.
+// An optional prefix (PIPELINE_NAME_PREFIX) on task queues and workflow ids lets several
+// deployments, or parallel test files, share one namespace without touching each other's work.
 
 /** Every workflow of the engine runs here (and the sink bookkeeping activities with it). */
 export function workflowTaskQueue(prefix = ''): string {

@@ -39,7 +39,7 @@ export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise
   workers.push(
     await Worker.create({
       ...common,
-      taskQueue: workflowTaskQueue(opts.taskQueuePrefix),
+      taskQueue: workflowTaskQueue(opts.namePrefix),
       ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
       activities,
     }),
@@ -49,7 +49,7 @@ export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise
     workers.push(
       await Worker.create({
         ...common,
-        taskQueue: activityTaskQueue(connectorId, opts.taskQueuePrefix),
+        taskQueue: activityTaskQueue(connectorId, opts.namePrefix),
         activities,
         // The provider's documented rate, enforced by the server across every worker of this queue.
         maxTaskQueueActivitiesPerSecond: policy.rate.requestsPerSecond,

@@ -149,7 +149,7 @@ describe('testConnection', () => {
 
 describe('planSync and sync state', () => {
   test('planSync routes activities to the connector queue with its policy', async () => {
-    const plan = await mockEnv().run(activities({ taskQueuePrefix: 'x-' }).planSync, { connectionId: 'shop', stream: 'orders', pageSize: 9999 });
+    const plan = await mockEnv().run(activities({ namePrefix: 'x-' }).planSync, { connectionId: 'shop', stream: 'orders', pageSize: 9999 });
     expect(plan.activity.taskQueue).toBe('x-pipeline-activities-shopify');
     expect(plan.pageSize).toBe(250); // capped at Shopify's maximum
     expect(plan.activity.retry.nonRetryableErrorTypes).toEqual(['invalid_config', 'missing_secret']);

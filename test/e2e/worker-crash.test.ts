@@ -41,6 +41,7 @@ async function waitForPages(workflowId: string, pages: number, timeoutMs = 60_00
   for (;;) {
     try {
       const p = await ctx.client.workflow.getHandle(workflowId).query<PullProgress>('progress');
+
       if (p.pages >= pages) return p;
     } catch {
       // not started yet
@@ -62,11 +63,11 @@ test('a worker stopped mid-sync and then restarted: the sync completes, nothing 
   const make = () =>
     createPipelineWorker({
       connection: ctx.nativeConnection, namespace: ctx.namespace, store: ctx.store, sink: ctx.sink,
-      taskQueuePrefix: ctx.taskQueuePrefix, policyOverrides: overrides, workflowBundle: bundle, connectors: ['shopify'],
+      namePrefix: ctx.namePrefix, policyOverrides: overrides, workflowBundle: bundle, connectors: ['shopify'],
     });
   const first = await make();
   const firstRun = first.run();
-  const handle = await startSync(ctx.client, ctx.store, { connectionId: 'shop', mode: 'full', pageSize: 50, taskQueuePrefix: ctx.taskQueuePrefix });
+  const handle = await startSync(ctx.client, ctx.store, { connectionId: 'shop', mode: 'full', pageSize: 50, namePrefix: ctx.namePrefix });
   const at = await waitForPages(handle.workflowId, 10);
   first.shutdown();
   await firstRun;
@@ -87,7 +88,7 @@ test('a worker process killed (SIGKILL) mid-sync: a new process finishes it, not
         ...process.env,
         TEMPORAL_ADDRESS: ctx.address,
         TEMPORAL_NAMESPACE: ctx.namespace,
-        PIPELINE_TASK_QUEUE_PREFIX: ctx.taskQueuePrefix,
+        PIPELINE_NAME_PREFIX: ctx.namePrefix,
         PIPELINE_CONNECTIONS_FILE: ctx.store.path,
         PIPELINE_DATA_DIR: ctx.sink.dataDir,
         PIPELINE_POLICY_OVERRIDES: JSON.stringify(overrides),
@@ -100,7 +101,7 @@ test('a worker process killed (SIGKILL) mid-sync: a new process finishes it, not
   };
 
   const a = spawnWorker();
-  const handle = await startSync(ctx.client, ctx.store, { connectionId: 'pay', mode: 'full', pageSize: 50, taskQueuePrefix: ctx.taskQueuePrefix });
+  const handle = await startSync(ctx.client, ctx.store, { connectionId: 'pay', mode: 'full', pageSize: 50, namePrefix: ctx.namePrefix });
   await waitForPages(handle.workflowId, 8, 90_000);
   a.kill('SIGKILL');
   await new Promise((r) => a.once('exit', r));

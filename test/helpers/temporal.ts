@@ -38,7 +38,7 @@ export interface TemporalTestContext {
   client: Client;
   nativeConnection: NativeConnection;
   /** Unique per test file, so parallel files never take each other's tasks. */
-  taskQueuePrefix: string;
+  namePrefix: string;
   home: string;
   store: FileConnectionStore;
   sink: JsonlSink;
@@ -60,7 +60,7 @@ export async function temporalTestContext(): Promise<TemporalTestContext> {
     namespace,
     client,
     nativeConnection,
-    taskQueuePrefix: `t-${randomUUID().slice(0, 8)}-`,
+    namePrefix: `t-${randomUUID().slice(0, 8)}-`,
     home,
     store,
     sink,

@@ -43,7 +43,7 @@ beforeAll(async () => {
     namespace: ctx.namespace,
     store: ctx.store,
     sink: ctx.sink,
-    taskQueuePrefix: ctx.taskQueuePrefix,
+    namePrefix: ctx.namePrefix,
     policyOverrides: overrides,
     workflowBundle: await workflowBundle(),
     connectors: ['shopify', 'stripe', 'mailchimp'],
@@ -59,7 +59,7 @@ afterAll(async () => {
 });
 
 async function sync(connectionId: string, opts: { mode?: 'full' | 'incremental'; pageSize?: number; pagesPerRun?: number } = {}) {
-  return startSync(ctx.client, ctx.store, { connectionId, taskQueuePrefix: ctx.taskQueuePrefix, ...opts });
+  return startSync(ctx.client, ctx.store, { connectionId, namePrefix: ctx.namePrefix, ...opts });
 }
 
 /** Every record of the emulator is stored exactly once, in its latest version. */

@@ -96,10 +96,10 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
     const view = opts.json ? null : createProgressView(Object.fromEntries(sources.map((s) => [s.key, s.label])));
     const runs = await Promise.all(
       sources.map(async (s) => {
-        const id = syncWorkflowId(s.connection.id, s.stream);
+        const id = syncWorkflowId(s.connection.id, s.stream, settings.namePrefix);
         const handle = await startOrAttach(
           stack.client,
-          () => startSync(stack.client, stack.store, { connectionId: s.connection.id, stream: s.stream, mode: 'full', taskQueuePrefix: settings.taskQueuePrefix }),
+          () => startSync(stack.client, stack.store, { connectionId: s.connection.id, stream: s.stream, mode: 'full', namePrefix: settings.namePrefix }),
           id,
         );
         const result = await followSync(handle, (p) => view?.update(s.key, p));

@@ -64,13 +64,13 @@ export async function syncCommand(connectionId: string | undefined, opts: SyncOp
 
   const client = await connectClient(settings);
   try {
-    await warnIfNoWorker(client, settings.namespace, workflowTaskQueue(settings.taskQueuePrefix));
+    await warnIfNoWorker(client, settings.namespace, workflowTaskQueue(settings.namePrefix));
     const handle = await startSync(client, store, {
       connectionId,
       ...(opts.stream ? { stream: opts.stream } : {}),
       mode: opts.full ? 'full' : 'incremental',
       ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
-      taskQueuePrefix: settings.taskQueuePrefix,
+      namePrefix: settings.namePrefix,
     });
     if (opts.wait === false) {
       if (opts.json) printJson({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId });

@@ -25,7 +25,7 @@ export async function workerCommand(opts: { connectors?: string }): Promise<void
     namespace: settings.namespace,
     store: new FileConnectionStore(settings.connectionsFile),
     sink,
-    taskQueuePrefix: settings.taskQueuePrefix,
+    namePrefix: settings.namePrefix,
     ...(settings.policyOverrides ? { policyOverrides: settings.policyOverrides } : {}),
     ...(connectors ? { connectors } : {}),
   });
