@@ -6,6 +6,7 @@ import { getExecutor } from '../src/executors/index.js';
 import type { ActivityDeps } from './deps.js';
 import { loadConnection } from './connection.js';
 import { failureFromConnectorError } from './failures.js';
+import { guardedCall } from './call-guard.js';
 import { CircuitBreakers } from '../src/policies/circuit-breaker.js';
 
 export interface PullPageInput {
@@ -28,26 +29,15 @@ export function pullPageActivity(deps: ActivityDeps) {
   const breakers = deps.breakers ?? new CircuitBreakers();
   return async function pullPage(input: PullPageInput): Promise<PullPageResult> {
     const conn = await loadConnection(deps, input.connectionId);
-    const openMs = breakers.openFor(input.connectionId);
-    if (openMs > 0) {
-      throw failureFromConnectorError(
-        connectorError('circuit_open', `${conn.connector.name} failed repeatedly for "${input.connectionId}"; pausing calls for ${Math.ceil(openMs / 1000)} s`, { retryAfterMs: openMs }),
-      );
-    }
     const executor = getExecutor(conn.record.connectorId);
     if (!executor.pull) throw failureFromConnectorError(connectorError('invalid_config', `${conn.connector.name} cannot be pulled`));
-    const res = await executor.pull(
-      conn.config,
-      { stream: input.stream, cursor: input.cursor, since: input.since, until: input.until, pageSize: input.pageSize },
-      conn.callOptions,
+    const res = await guardedCall(breakers, conn, () =>
+      executor.pull!(
+        conn.config,
+        { stream: input.stream, cursor: input.cursor, since: input.since, until: input.until, pageSize: input.pageSize },
+        conn.callOptions,
+      ),
     );
-    if (!res.ok || !res.body) {
-      const error = res.error ?? connectorError('invalid_response', `${conn.connector.name} returned no page`);
-      // A 429 says exactly when to come back; it is not a sign the provider is down.
-      breakers.record(input.connectionId, error.retryable && error.code !== 'rate_limited' ? 'retryable_failure' : 'other', conn.policy.circuit);
-      throw failureFromConnectorError(error, { status: res.status });
-    }
-    breakers.record(input.connectionId, 'success', conn.policy.circuit);
     const page = res.body;
     await deps.sink.writePage({ connectionId: input.connectionId, stream: input.stream }, page.records);
     return { count: page.records.length, nextCursor: page.nextCursor, watermark: page.watermark, latencyMs: res.latencyMs };

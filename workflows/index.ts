@@ -1,3 +1,7 @@
 // The workflows the worker bundles. Deterministic code only: no I/O, no registry imports.
 export { pullWorkflow, progressQuery } from './pull.js';
 export type { PullInput, PullProgress, PullResult, PullState, SyncMode } from './pull.js';
+export { sendWorkflow } from './send.js';
+export type { SendWorkflowInput } from './send.js';
+export { reverseEtlSyncWorkflow, reverseEtlProgressQuery } from './reverse-etl.js';
+export type { ReverseEtlInput, ReverseEtlResult, ReverseEtlState } from './reverse-etl.js';

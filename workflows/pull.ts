@@ -6,7 +6,6 @@
 // most the page in flight, and the sink upserts by record id. The watermark for the next
 // incremental run is saved only after the last page has landed.
 import {
-  ActivityFailure,
   ApplicationFailure,
   continueAsNew,
   defineQuery,
@@ -16,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities, SyncPlan } from '../activities/index.js';
+import { pipelineFailure } from './failure.js';
 
 // ---- types -----------------------------------------------------------------------------------
 
@@ -116,14 +116,7 @@ function minusMs(iso: string, ms: number): string {
 
 /** A clear, secret-free failure that names the sync and the page. */
 function syncFailure(state: PullState, err: unknown): ApplicationFailure {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  const type = cause instanceof ApplicationFailure ? (cause.type ?? 'upstream_error') : 'upstream_error';
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return ApplicationFailure.create({
-    type,
-    nonRetryable: true,
-    message: `Sync of ${state.plan.connectorName} ${state.plan.stream} for "${state.plan.connectionId}" failed on page ${state.pages + 1}: ${message}`,
-  });
+  return pipelineFailure(`Sync of ${state.plan.connectorName} ${state.plan.stream} for "${state.plan.connectionId}" failed on page ${state.pages + 1}`, err);
 }
 
 // ---- workflow --------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Small shared pieces of executor code: fail-closed config checks, secret collection for redaction,
 // and validating a provider's 2xx body against what its documentation promises.
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { CallOptions, ConnectorResponse } from '../core/envelope.js';
 import { failBeforeSend, withBody, withError } from '../core/envelope.js';
@@ -70,4 +71,28 @@ export function parseBody<S extends z.ZodType>(res: HttpResponse, schema: S, pro
 /** The envelope for a call whose body the caller does not need (e.g. a 202 with no content). */
 export function envelope(res: HttpResponse): ConnectorResponse {
   return { ok: res.ok, status: res.status, latencyMs: res.latencyMs, body: res.body, ...(res.error ? { error: res.error } : {}) };
+}
+
+/**
+ * Validates a message before sending (fail closed): a message that cannot be what the provider
+ * accepts is `bad_request` with status 0 and no request sent, naming the offending field.
+ */
+export function checkMessage<S extends z.ZodType>(schema: S, message: unknown, provider: string): { message: z.infer<S> } | { fail: ConnectorResponse<never> } {
+  const parsed = schema.safeParse(message);
+  if (parsed.success) return { message: parsed.data };
+  const issues = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'message'}: ${i.message}`);
+  return { fail: failBeforeSend('bad_request', `${provider}: invalid message (${issues.join('; ')})`) };
+}
+
+/**
+ * The value for a provider's own de-duplication field (header or body): an explicit value from the
+ * message wins; otherwise the call's idempotency key, replaced by its sha256 hex digest (64 bytes)
+ * when it is longer than the provider accepts, so the same key always maps to the same value.
+ * Undefined when there is neither. `maxBytes` is the provider's limit in UTF-8 bytes (at least 64).
+ */
+export function dedupValue(explicit: string | undefined, idempotencyKey: string | undefined, maxBytes: number): string | undefined {
+  if (explicit !== undefined && explicit !== '') return explicit;
+  if (idempotencyKey === undefined || idempotencyKey === '') return undefined;
+  if (Buffer.byteLength(idempotencyKey, 'utf8') <= maxBytes) return idempotencyKey;
+  return createHash('sha256').update(idempotencyKey, 'utf8').digest('hex');
 }

@@ -9,16 +9,17 @@ import {
   type WorkflowHandle,
   type WorkflowHandleWithStartDetails,
 } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { ConnectionStore } from '../connections/types.js';
 import { getConnector } from '../registry/index.js';
 import type { Settings } from '../settings.js';
 import type { pullWorkflow, PullProgress, PullResult, SyncMode } from '../../workflows/pull.js';
-import { ConnectionIdKey, ConnectorIdKey, PipelineKindKey } from './search-attributes.js';
+import { startPipelineWorkflow } from './start.js';
 import { workflowTaskQueue } from './task-queues.js';
 
-export async function connectClient(settings: Pick<Settings, 'temporalAddress' | 'namespace'>): Promise<Client> {
+export async function connectClient(settings: Pick<Settings, 'temporalAddress' | 'namespace'>, dataConverter?: DataConverter): Promise<Client> {
   const connection = await Connection.connect({ address: settings.temporalAddress, connectTimeout: 5_000 });
-  return new Client({ connection, namespace: settings.namespace });
+  return new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 
 /** One pull per (connection, stream) at a time: the id is deterministic. */
@@ -43,15 +44,6 @@ export class SyncAlreadyRunningError extends Error {
   }
 }
 
-let searchAttributesUnavailable = false;
-
-/** The message of an error and of its causes (the client wraps the server's reason). */
-function errorText(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error && parts.length < 5; e = (e as Error & { cause?: unknown }).cause) parts.push(e.message);
-  return parts.join(' | ');
-}
-
 export async function startSync(
   client: Client,
   store: ConnectionStore,
@@ -70,45 +62,29 @@ export async function startSync(
   }
   const workflowId = syncWorkflowId(record.id, stream, opts.namePrefix);
   const mode = opts.mode ?? 'incremental';
-  const start = (withSearchAttributes: boolean) =>
-    client.workflow.start<typeof pullWorkflow>('pullWorkflow', {
-      taskQueue: workflowTaskQueue(opts.namePrefix),
-      workflowId,
-      args: [
-        {
-          connectionId: record.id,
-          stream,
-          mode,
-          ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
-          ...(opts.pagesPerRun ? { pagesPerRun: opts.pagesPerRun } : {}),
-        },
-      ],
-      // Refuse a second concurrent sync of the same stream; allow a new one once it has finished.
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      staticSummary: `${mode === 'full' ? 'Full' : 'Incremental'} pull of ${connector.name} ${stream} for ${record.id}`,
-      ...(withSearchAttributes
-        ? {
-            typedSearchAttributes: [
-              { key: ConnectorIdKey, value: record.connectorId },
-              { key: ConnectionIdKey, value: record.id },
-              { key: PipelineKindKey, value: 'pull' },
-            ],
-          }
-        : {}),
-    });
   try {
-    try {
-      return await start(!searchAttributesUnavailable);
-    } catch (err) {
-      // A cluster without the engine's search attributes registered still runs syncs; it just
-      // cannot filter them by connector in the Web UI. (`pipeline dev` and the compose file register them.)
-      if (!searchAttributesUnavailable && /search attribute/i.test(errorText(err))) {
-        searchAttributesUnavailable = true;
-        return await start(false);
-      }
-      throw err;
-    }
+    return await startPipelineWorkflow<typeof pullWorkflow>(
+      client,
+      'pullWorkflow',
+      {
+        taskQueue: workflowTaskQueue(opts.namePrefix),
+        workflowId,
+        args: [
+          {
+            connectionId: record.id,
+            stream,
+            mode,
+            ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
+            ...(opts.pagesPerRun ? { pagesPerRun: opts.pagesPerRun } : {}),
+          },
+        ],
+        // Refuse a second concurrent sync of the same stream; allow a new one once it has finished.
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        staticSummary: `${mode === 'full' ? 'Full' : 'Incremental'} pull of ${connector.name} ${stream} for ${record.id}`,
+      },
+      { connectorId: record.connectorId, connectionId: record.id, kind: 'pull' },
+    );
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SyncAlreadyRunningError(workflowId);
     throw err;

@@ -2,6 +2,7 @@
 // queue, and one Worker per connector on that connector's activity queue, with the connector's rate
 // and concurrency policy. All of them share one connection and run in one process.
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
 import { policyFor } from '../../activities/connection.js';
@@ -19,6 +20,8 @@ export interface PipelineWorkerOptions extends ActivityDeps {
   /** A prebuilt bundle (tests build it once); otherwise bundled from workflows/ at start. */
   workflowBundle?: WorkflowBundle;
   identity?: string;
+  /** Payload codecs (encryption) shared with the clients; see src/temporal/codec.ts. */
+  dataConverter?: DataConverter;
 }
 
 export interface PipelineWorker {
@@ -34,6 +37,7 @@ export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise
     connection: opts.connection,
     namespace: opts.namespace,
     ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   };
   const workers: Worker[] = [];
   workers.push(

@@ -1,0 +1,42 @@
+// planCall: the activity options of one connection's send or trigger, decided by the worker from the
+// registry and this deployment's policy overrides (plain data: workflow code never imports the registry).
+import { ApplicationFailure } from '@temporalio/common';
+import { toActivityOptions, type PlainActivityOptions } from '../src/policies/activity-options.js';
+import { getConnector } from '../src/registry/index.js';
+import { getRecord, policyFor } from './connection.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface PlanCallInput {
+  connectionId: string;
+  capability: 'send' | 'trigger';
+}
+
+export interface CallPlan {
+  connectionId: string;
+  connectorId: string;
+  connectorName: string;
+  /** Whether the provider de-duplicates on the idempotency key itself. */
+  providerDedup: boolean;
+  activity: PlainActivityOptions;
+}
+
+export function planCallActivity(deps: ActivityDeps) {
+  return async function planCall(input: PlanCallInput): Promise<CallPlan> {
+    const record = await getRecord(deps, input.connectionId);
+    const connector = getConnector(record.connectorId);
+    if (!connector.capabilities[input.capability]) {
+      throw ApplicationFailure.create({
+        type: 'invalid_config',
+        nonRetryable: true,
+        message: `${connector.name} connections cannot ${input.capability === 'send' ? 'send messages' : 'trigger syncs'}`,
+      });
+    }
+    return {
+      connectionId: record.id,
+      connectorId: record.connectorId,
+      connectorName: connector.name,
+      providerDedup: connector.idempotency.supported,
+      activity: toActivityOptions(record.connectorId, policyFor(record.connectorId, deps), deps.namePrefix),
+    };
+  };
+}

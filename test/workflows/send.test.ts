@@ -1,0 +1,114 @@
+// sendWorkflow on a real dev server against a local receiver standing in for the destination:
+// the same idempotency key reaches the receiver once, whoever starts it and however often.
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startSend } from '../../src/temporal/send-client.js';
+import { createPipelineWorker, type PipelineWorker } from '../../src/temporal/worker.js';
+import { startReceiver, json, type Receiver } from '../helpers/receiver.js';
+import { temporalTestContext, workflowBundle, type TemporalTestContext } from '../helpers/temporal.js';
+
+let ctx: TemporalTestContext;
+let receiver: Receiver;
+let worker: PipelineWorker;
+let running: Promise<void>;
+let slowMs = 0;
+
+const SLACK_PATH = '/services/T000TEST/B000TEST/abcdefghijklmnop';
+const TWILIO_SID = `AC${'0a'.repeat(16)}`;
+
+beforeAll(async () => {
+  ctx = await temporalTestContext();
+  receiver = await startReceiver(async (req, res) => {
+    if (slowMs) await new Promise((r) => setTimeout(r, slowMs));
+    if (req.path.startsWith('/services/')) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    } else if (req.path.includes('/Messages.json')) {
+      json(res, 201, { sid: `SM${'1b'.repeat(16)}`, status: 'queued' });
+    } else if (req.path === '/v2/enqueue') {
+      const body = JSON.parse(req.body) as { dedup_key?: string };
+      json(res, 202, { status: 'success', message: 'Event processed', dedup_key: body.dedup_key });
+    } else {
+      json(res, 404, { error: 'unknown path' });
+    }
+  });
+  process.env.SEND_SLACK_URL = `https://hooks.slack.com${SLACK_PATH}`;
+  process.env.SEND_TWILIO_TOKEN = 'f'.repeat(32);
+  process.env.SEND_PD_KEY = 'R'.repeat(32);
+  await ctx.store.add({ id: 'alerts', connectorId: 'slack', baseUrlOverride: receiver.url, config: { webhookUrl: 'env:SEND_SLACK_URL' } });
+  await ctx.store.add({ id: 'sms', connectorId: 'twilio', baseUrlOverride: receiver.url, config: { accountSid: TWILIO_SID, authToken: 'env:SEND_TWILIO_TOKEN', from: '+15017122661' } });
+  await ctx.store.add({ id: 'oncall', connectorId: 'pagerduty', baseUrlOverride: receiver.url, config: { routingKey: 'env:SEND_PD_KEY' } });
+  worker = await createPipelineWorker({
+    connection: ctx.nativeConnection,
+    namespace: ctx.namespace,
+    store: ctx.store,
+    sink: ctx.sink,
+    namePrefix: ctx.namePrefix,
+    workflowBundle: await workflowBundle(),
+    connectors: ['slack', 'twilio', 'pagerduty'],
+    // Short request timeouts and fast retries: the tests provoke timeouts on purpose.
+    policyOverrides: { '*': { timeouts: { requestMs: 300 }, retry: { initialIntervalMs: 50, maximumIntervalMs: 200, maximumAttempts: 4 }, rate: { requestsPerSecond: 100 } } },
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await receiver?.close();
+  await ctx?.close();
+});
+
+const send = (connectionId: string, message: unknown, idempotencyKey: string) =>
+  startSend(ctx.client, ctx.store, { connectionId, message, idempotencyKey, namePrefix: ctx.namePrefix });
+const hits = (pathPart: string) => receiver.requests.filter((r) => r.path.includes(pathPart)).length;
+
+test('started twice with the same idempotency key, a send reaches the destination once and both get its result', async () => {
+  const before = hits(SLACK_PATH);
+  const first = await (await send('alerts', { text: 'Deploy finished' }, 'deploy-42')).handle.result();
+  const second = await (await send('alerts', { text: 'Deploy finished' }, 'deploy-42')).handle.result();
+  expect(first).toMatchObject({ connectorId: 'slack', status: 200 });
+  expect(second).toEqual(first);
+  expect(hits(SLACK_PATH) - before).toBe(1);
+  expect(JSON.parse(receiver.requests.at(-1)!.body)).toEqual({ text: 'Deploy finished' });
+});
+
+test('two concurrent starts with one key deliver once; another key delivers again', async () => {
+  const before = hits(SLACK_PATH);
+  const [a, b] = await Promise.all([send('alerts', { text: 'hi' }, 'k-concurrent'), send('alerts', { text: 'hi' }, 'k-concurrent')]);
+  await Promise.all([a.handle.result(), b.handle.result()]);
+  expect(hits(SLACK_PATH) - before).toBe(1);
+  await (await send('alerts', { text: 'hi' }, 'k-other')).handle.result();
+  expect(hits(SLACK_PATH) - before).toBe(2);
+});
+
+test('a timeout on a provider without de-duplication (Twilio) is not retried: one request, a clear failure', async () => {
+  slowMs = 1_000;
+  try {
+    const before = hits('/Messages.json');
+    const { handle } = await send('sms', { to: '+15558675310', body: 'Your code is 1234' }, 'otp-1');
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
+    expect(cause.type).toBe('timeout');
+    expect(cause.message).toMatch(/not retried automatically/);
+    await new Promise((r) => setTimeout(r, 1_200)); // let the slow request land at the receiver
+    expect(hits('/Messages.json') - before).toBe(1);
+  } finally {
+    slowMs = 0;
+  }
+});
+
+test('a timeout on a provider that de-duplicates (PagerDuty dedup_key) is retried with the same key', async () => {
+  slowMs = 1_000;
+  const before = receiver.requests.length;
+  const { handle } = await send('oncall', { summary: 'Sync failed', severity: 'error' }, 'incident-7');
+  setTimeout(() => {
+    slowMs = 0;
+  }, 700);
+  const result = await handle.result();
+  const enqueues = receiver.requests.slice(before).filter((r) => r.path === '/v2/enqueue');
+  expect(enqueues.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(enqueues.map((r) => (JSON.parse(r.body) as { dedup_key: string }).dedup_key)).size).toBe(1);
+  expect(result).toMatchObject({ connectorId: 'pagerduty', status: 202 });
+});

@@ -1,0 +1,33 @@
+// sendWorkflow: one delivery to a destination, exactly once per idempotency key.
+//
+// Guarantee: the workflow id is made from the idempotency key, and the client starts it so that a
+// second start with the same key attaches to the first (running or finished) instead of starting
+// another: the message is sent at most once by the engine, and its result is returned to every
+// caller. Where the provider de-duplicates too (PagerDuty dedup_key, Segment messageId, Zendesk
+// Idempotency-Key, Klaviyo unique_id, Iterable event id), the same key feeds it, so even a retried
+// call after a lost answer is harmless.
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { PipelineActivities, SendResult } from '../activities/index.js';
+import { pipelineFailure } from './failure.js';
+
+export interface SendWorkflowInput {
+  connectionId: string;
+  /** The connector's message (see each executor's message schema). */
+  message: unknown;
+  idempotencyKey: string;
+}
+
+const { planCall } = proxyLocalActivities<PipelineActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['invalid_config', 'not_found', 'missing_secret'] },
+});
+
+export async function sendWorkflow(input: SendWorkflowInput): Promise<SendResult> {
+  const plan = await planCall({ connectionId: input.connectionId, capability: 'send' });
+  const { send } = proxyActivities<PipelineActivities>(plan.activity);
+  try {
+    return await send({ connectionId: input.connectionId, message: input.message, idempotencyKey: input.idempotencyKey });
+  } catch (err) {
+    throw pipelineFailure(`Send to ${plan.connectorName} via "${input.connectionId}" failed`, err);
+  }
+}
