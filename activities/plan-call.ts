@@ -8,7 +8,8 @@ import type { ActivityDeps } from './deps.js';
 
 export interface PlanCallInput {
   connectionId: string;
-  capability: 'send' | 'trigger';
+  /** 'test' is allowed for every connector. */
+  capability: 'send' | 'trigger' | 'test';
 }
 
 export interface CallPlan {
@@ -24,7 +25,7 @@ export function planCallActivity(deps: ActivityDeps) {
   return async function planCall(input: PlanCallInput): Promise<CallPlan> {
     const record = await getRecord(deps, input.connectionId);
     const connector = getConnector(record.connectorId);
-    if (!connector.capabilities[input.capability]) {
+    if (input.capability !== 'test' && !connector.capabilities[input.capability]) {
       throw ApplicationFailure.create({
         type: 'invalid_config',
         nonRetryable: true,

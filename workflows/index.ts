@@ -5,3 +5,4 @@ export { sendWorkflow } from './send.js';
 export type { SendWorkflowInput } from './send.js';
 export { reverseEtlSyncWorkflow, reverseEtlProgressQuery } from './reverse-etl.js';
 export type { ReverseEtlInput, ReverseEtlResult, ReverseEtlState } from './reverse-etl.js';
+export { testConnectionWorkflow } from './test-connection.js';

@@ -171,14 +171,17 @@ export async function pullWorkflow(input: PullInput): Promise<PullResult> {
   for (;;) {
     let page;
     try {
-      page = await pullPage({
-        connectionId: state.plan.connectionId,
-        stream: state.plan.stream,
-        cursor: state.cursor,
-        since: state.since,
-        until: state.until,
-        pageSize: state.plan.pageSize,
-      });
+      // The summary makes each activity in the Web UI read as "page 12 of Shopify orders".
+      page = await pullPage.executeWithOptions({ ...state.plan.activity, summary: `page ${state.pages + 1} of ${state.plan.connectorName} ${state.plan.stream}` }, [
+        {
+          connectionId: state.plan.connectionId,
+          stream: state.plan.stream,
+          cursor: state.cursor,
+          since: state.since,
+          until: state.until,
+          pageSize: state.plan.pageSize,
+        },
+      ]);
     } catch (err) {
       throw syncFailure(state, err);
     }

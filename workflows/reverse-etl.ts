@@ -71,7 +71,9 @@ export async function reverseEtlSyncWorkflow(input: ReverseEtlInput): Promise<Re
     const { triggerSync } = proxyActivities<PipelineActivities>(plan.activity);
     let run: SyncRunStatus;
     try {
-      run = await triggerSync({ connectionId: input.connectionId, ...(input.options ? { options: input.options } : {}), idempotencyKey: workflowInfo().workflowId });
+      run = await triggerSync.executeWithOptions({ ...plan.activity, summary: `trigger ${plan.connectorName} via ${input.connectionId}` }, [
+        { connectionId: input.connectionId, ...(input.options ? { options: input.options } : {}), idempotencyKey: workflowInfo().workflowId },
+      ]);
     } catch (err) {
       throw pipelineFailure(`Triggering ${plan.connectorName} via "${input.connectionId}" failed`, err);
     }
@@ -100,7 +102,9 @@ export async function reverseEtlSyncWorkflow(input: ReverseEtlInput): Promise<Re
     }
     await sleep(Math.min(state.intervalMs, remaining), { summary: `wait before status read ${state.polls + 1}` });
     try {
-      state.run = await syncStatus({ connectionId: input.connectionId, runId: state.run.runId });
+      state.run = await syncStatus.executeWithOptions({ ...state.plan.activity, summary: `status of ${state.plan.connectorName} run ${state.run.runId}` }, [
+        { connectionId: input.connectionId, runId: state.run.runId },
+      ]);
     } catch (err) {
       throw pipelineFailure(`Reading the ${state.plan.connectorName} run ${state.run.runId} for "${input.connectionId}" failed`, err);
     }

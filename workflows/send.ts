@@ -26,7 +26,9 @@ export async function sendWorkflow(input: SendWorkflowInput): Promise<SendResult
   const plan = await planCall({ connectionId: input.connectionId, capability: 'send' });
   const { send } = proxyActivities<PipelineActivities>(plan.activity);
   try {
-    return await send({ connectionId: input.connectionId, message: input.message, idempotencyKey: input.idempotencyKey });
+    return await send.executeWithOptions({ ...plan.activity, summary: `send to ${plan.connectorName} via ${input.connectionId}` }, [
+      { connectionId: input.connectionId, message: input.message, idempotencyKey: input.idempotencyKey },
+    ]);
   } catch (err) {
     throw pipelineFailure(`Send to ${plan.connectorName} via "${input.connectionId}" failed`, err);
   }

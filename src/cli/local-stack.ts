@@ -12,6 +12,8 @@ import type { Sink } from '../sinks/types.js';
 import type { Settings } from '../settings.js';
 import { serverAnswers, startDevServer, freePort, type DevServer } from '../temporal/dev-server.js';
 import { createPipelineWorker, type PipelineWorker } from '../temporal/worker.js';
+import { loadCodecFromEnv } from '../temporal/codec.js';
+import { startCodecServer, type CodecServer } from '../temporal/codec-server.js';
 import type { PolicyOverrides } from '../policies/activity-options.js';
 import { CliError } from './output.js';
 
@@ -72,6 +74,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   let devServer: DevServer | null = null;
   let address = settings.temporalAddress;
   let uiUrl: string | null = null;
+  const codec = loadCodecFromEnv();
+  const dataConverter = codec ? { payloadCodecs: [codec] } : undefined;
+  let codecServer: CodecServer | null = null;
 
   if (process.env.TEMPORAL_ADDRESS) {
     if (!(await serverAnswers(address, settings.namespace, 5_000))) {
@@ -88,13 +93,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const port = (await portFree(7233)) ? 7233 : await freePort();
     const uiPort = (await portFree(8233)) ? 8233 : await freePort();
     log(`Starting a Temporal dev server on 127.0.0.1:${port} (history in ${join(settings.home, 'temporal.sqlite')}) ...`);
-    devServer = await startDevServer({ port, uiPort, dbFile: join(settings.home, 'temporal.sqlite') });
+    // With encryption on, the Web UI gets a codec endpoint from the start, so it shows decoded payloads.
+    if (codec) codecServer = await startCodecServer({ codec, port: Number(process.env.PIPELINE_CODEC_SERVER_PORT) || 0, allowedOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`] });
+    if (codecServer) log(`Codec server for the Web UI on ${codecServer.url}`);
+    devServer = await startDevServer({ port, uiPort, dbFile: join(settings.home, 'temporal.sqlite'), ...(codecServer ? { uiCodecEndpoint: codecServer.url } : {}) }).catch(async (err: unknown) => {
+      await codecServer?.close();
+      throw err;
+    });
     address = devServer.address;
     uiUrl = devServer.uiUrl;
   }
 
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: settings.namespace });
+  const client = new Client({ connection, namespace: settings.namespace, dataConverter });
   const store = new FileConnectionStore(settings.connectionsFile);
   const sink = createSink(settings);
 
@@ -109,6 +120,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       store,
       sink,
       namePrefix: settings.namePrefix,
+      dataConverter,
       ...((opts.policyOverrides ?? settings.policyOverrides) ? { policyOverrides: opts.policyOverrides ?? settings.policyOverrides } : {}),
     });
     workerRun = worker.run();
@@ -134,6 +146,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await connection.close().catch(() => undefined);
       await sink.close();
       await devServer?.stop();
+      await codecServer?.close();
     },
   };
 }

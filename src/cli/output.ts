@@ -25,3 +25,27 @@ export function formatDuration(ms: number): string {
 export function isInteractive(): boolean {
   return Boolean(process.stdout.isTTY) && process.env.CI !== 'true';
 }
+
+/** A plain aligned table (no borders), header dimmed on a terminal. */
+export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
+  if (rows.length === 0) {
+    process.stdout.write(color.dim('(none)') + '\n');
+    return;
+  }
+  const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => text(r[c]).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(color.dim(line(columns.map((c) => c.toUpperCase()))) + '\n');
+  for (const r of rows) process.stdout.write(line(columns.map((c) => text(r[c]))) + '\n');
+}
+
+/** `key=value` pairs from repeated --set options; values that parse as JSON numbers/booleans stay strings (zod coerces where the field is a number). */
+export function parseAssignments(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const i = pair.indexOf('=');
+    if (i <= 0) throw new CliError(`--set expects key=value, got "${pair}"`);
+    out[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  return out;
+}

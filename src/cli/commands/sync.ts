@@ -1,11 +1,13 @@
 // `pipeline sync`: register a connection from a config file (optional) and run a pull sync of it,
 // showing progress until it ends. Ctrl-C detaches: the sync goes on in Temporal.
 import { readFile } from 'node:fs/promises';
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { FileConnectionStore } from '../../connections/file-store.js';
 import { ConnectionError, type NewConnection } from '../../connections/types.js';
 import { loadSettings } from '../../settings.js';
-import { connectClient, followSync, startSync } from '../../temporal/client.js';
+import { connectClient, followSync, startSync, syncWorkflowId } from '../../temporal/client.js';
+import { dataConverterFromEnv } from '../../temporal/codec.js';
+import { getConnector } from '../../registry/index.js';
 import { workflowTaskQueue } from '../../temporal/task-queues.js';
 import { CliError, color, formatDuration, printJson } from '../output.js';
 import { createProgressView } from '../progress.js';
@@ -17,6 +19,8 @@ export interface SyncOptions {
   pageSize?: number;
   json?: boolean;
   wait?: boolean;
+  /** Cancel the running sync of this connection and stream instead of starting one. */
+  cancel?: boolean;
 }
 
 /** A connection file: {"id": "...", "connector": "shopify", "config": {...}}. */
@@ -62,8 +66,12 @@ export async function syncCommand(connectionId: string | undefined, opts: SyncOp
   }
   if (!connectionId) throw new CliError('Name a connection, or give --config <file>');
 
-  const client = await connectClient(settings);
+  const client = await connectClient(settings, dataConverterFromEnv());
   try {
+    if (opts.cancel) {
+      await cancelSync(client, store, connectionId, opts.stream, settings.namePrefix, opts.json ?? false);
+      return;
+    }
     await warnIfNoWorker(client, settings.namespace, workflowTaskQueue(settings.namePrefix));
     const handle = await startSync(client, store, {
       connectionId,
@@ -96,4 +104,19 @@ export async function syncCommand(connectionId: string | undefined, opts: SyncOp
   } finally {
     await client.connection.close();
   }
+}
+
+async function cancelSync(client: Client, store: FileConnectionStore, connectionId: string, stream: string | undefined, namePrefix: string, json: boolean): Promise<void> {
+  const record = await store.get(connectionId);
+  if (!record) throw new CliError(`No connection "${connectionId}"`);
+  const s = stream ?? getConnector(record.connectorId).capabilities.pull[0];
+  if (!s) throw new CliError(`${record.connectorId} connections have no stream to sync`);
+  const handle = client.workflow.getHandle(syncWorkflowId(connectionId, s, namePrefix));
+  const status = await handle.describe().then((d) => d.status.name, () => 'NOT_FOUND');
+  if (status !== 'RUNNING') throw new CliError(`No sync of ${connectionId}/${s} is running (${status.toLowerCase()})`);
+  await handle.cancel();
+  // The workflow stops after the page in flight; its watermark is not advanced, so nothing is skipped.
+  await handle.result().catch(() => undefined);
+  if (json) printJson({ cancelled: handle.workflowId });
+  else process.stdout.write(`Cancelled ${handle.workflowId}. The next sync starts from the last completed run's watermark.\n`);
 }

@@ -5,6 +5,7 @@ import { getConnector } from '../../registry/index.js';
 import { createSink } from '../../sinks/index.js';
 import { loadSettings } from '../../settings.js';
 import { createPipelineWorker } from '../../temporal/worker.js';
+import { dataConverterFromEnv } from '../../temporal/codec.js';
 import { installQuietRuntime } from '../local-stack.js';
 import { CliError } from '../output.js';
 
@@ -26,6 +27,7 @@ export async function workerCommand(opts: { connectors?: string }): Promise<void
     store: new FileConnectionStore(settings.connectionsFile),
     sink,
     namePrefix: settings.namePrefix,
+    dataConverter: dataConverterFromEnv(),
     ...(settings.policyOverrides ? { policyOverrides: settings.policyOverrides } : {}),
     ...(connectors ? { connectors } : {}),
   });

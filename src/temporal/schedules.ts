@@ -1,0 +1,129 @@
+// Recurring pulls as Temporal Schedules: one schedule per (connection, stream), with a deterministic
+// id, an interval or cron spec, an overlap policy (SKIP by default: a slow sync is never run twice at
+// once), a catch-up window and jitter. The server runs them; no worker-side cron.
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleHandle,
+  type ScheduleSummary,
+} from '@temporalio/client';
+import type { ConnectionStore } from '../connections/types.js';
+import { getConnector } from '../registry/index.js';
+import type { SyncMode } from '../../workflows/pull.js';
+import { ConnectionIdKey, ConnectorIdKey, PipelineKindKey } from './search-attributes.js';
+import { workflowTaskQueue } from './task-queues.js';
+import { syncWorkflowId } from './client.js';
+
+export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'] as const;
+export type OverlapPolicyName = (typeof OVERLAP_POLICIES)[number];
+
+const OVERLAP: Record<OverlapPolicyName, ScheduleOverlapPolicy> = {
+  skip: ScheduleOverlapPolicy.SKIP,
+  buffer_one: ScheduleOverlapPolicy.BUFFER_ONE,
+  buffer_all: ScheduleOverlapPolicy.BUFFER_ALL,
+  cancel_other: ScheduleOverlapPolicy.CANCEL_OTHER,
+  terminate_other: ScheduleOverlapPolicy.TERMINATE_OTHER,
+  allow_all: ScheduleOverlapPolicy.ALLOW_ALL,
+};
+
+/** `pull:<connection>:<stream>`, like the workflow id of a manual sync of the same stream. */
+export function scheduleId(connectionId: string, stream: string, namePrefix = ''): string {
+  return `${namePrefix}pull:${connectionId}:${stream}`;
+}
+
+export interface CreateScheduleOptions {
+  connectionId: string;
+  stream?: string;
+  /** An interval such as '1h' or '15m' ... */
+  every?: string;
+  /** ... or cron expressions ('0 * * * *'); at least one of the two. */
+  cron?: string[];
+  timezone?: string;
+  /** Random delay added to each run ('1m'), so many schedules do not hit a provider at once. */
+  jitter?: string;
+  overlap?: OverlapPolicyName;
+  /** How late a missed run may still start after an outage ('10m'); older ones are skipped. */
+  catchupWindow?: string;
+  mode?: SyncMode;
+  paused?: boolean;
+  note?: string;
+  namePrefix?: string;
+}
+
+export class ScheduleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScheduleError';
+  }
+}
+
+export async function createPullSchedule(client: Client, store: ConnectionStore, opts: CreateScheduleOptions): Promise<ScheduleHandle> {
+  const record = await store.get(opts.connectionId);
+  if (!record) throw new ScheduleError(`Connection "${opts.connectionId}" is not registered`);
+  const connector = getConnector(record.connectorId);
+  const stream = opts.stream ?? connector.capabilities.pull[0];
+  if (!stream || !connector.capabilities.pull.includes(stream)) {
+    throw new ScheduleError(`${connector.name} has no pullable stream${opts.stream ? ` "${opts.stream}"` : ''}`);
+  }
+  if (!opts.every && !opts.cron?.length) throw new ScheduleError('Give an interval (--every 1h) or a cron expression (--cron "0 * * * *")');
+  const overlap = opts.overlap ?? 'skip';
+  if (!OVERLAP[overlap]) throw new ScheduleError(`Overlap policy must be one of ${OVERLAP_POLICIES.join(', ')}`);
+  const mode = opts.mode ?? 'incremental';
+  const id = scheduleId(record.id, stream, opts.namePrefix);
+  try {
+    return await client.schedule.create({
+      scheduleId: id,
+      spec: {
+        ...(opts.every ? { intervals: [{ every: opts.every }] } : {}),
+        ...(opts.cron?.length ? { cronExpressions: opts.cron } : {}),
+        ...(opts.timezone ? { timezone: opts.timezone } : {}),
+        ...(opts.jitter ? { jitter: opts.jitter } : {}),
+      },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'pullWorkflow',
+        args: [{ connectionId: record.id, stream, mode }],
+        taskQueue: workflowTaskQueue(opts.namePrefix),
+        // The server appends the scheduled time, so each run has its own id under this prefix.
+        workflowId: syncWorkflowId(record.id, stream, opts.namePrefix),
+        staticSummary: `Scheduled ${mode} pull of ${connector.name} ${stream} for ${record.id}`,
+        typedSearchAttributes: [
+          { key: ConnectorIdKey, value: record.connectorId },
+          { key: ConnectionIdKey, value: record.id },
+          { key: PipelineKindKey, value: 'pull' },
+        ],
+      },
+      policies: { overlap: OVERLAP[overlap], ...(opts.catchupWindow ? { catchupWindow: opts.catchupWindow } : {}) },
+      state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
+      memo: { connectionId: record.id, connectorId: record.connectorId, stream },
+    });
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) throw new ScheduleError(`Schedule ${id} already exists (delete it first, or pause/unpause it)`);
+    throw err;
+  }
+}
+
+export async function listPullSchedules(client: Client, namePrefix = ''): Promise<ScheduleSummary[]> {
+  const out: ScheduleSummary[] = [];
+  for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(`${namePrefix}pull:`)) out.push(s);
+  return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
+/** A handle that fails with a clear message when the schedule does not exist. */
+export async function describeSchedule(client: Client, id: string): Promise<{ handle: ScheduleHandle; description: ScheduleDescription }> {
+  const handle = client.schedule.getHandle(id);
+  try {
+    return { handle, description: await handle.describe() };
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw new ScheduleError(`No schedule "${id}"`);
+    throw err;
+  }
+}
+
+export function overlapName(policy: ScheduleOverlapPolicy | string | undefined): string {
+  const entry = Object.entries(OVERLAP).find(([, v]) => v === policy);
+  return entry ? entry[0] : String(policy ?? 'skip').toLowerCase();
+}
