@@ -11,6 +11,15 @@ export interface Settings {
   temporalAddress: string;
   namespace: string;
   sink: 'jsonl' | 'postgres';
+  /** Where connection configs live: the connections file (default) or PostgreSQL. */
+  connectionStore: 'file' | 'postgres';
+  /**
+   * PostgreSQL for the postgres sink and store (PIPELINE_DATABASE_URL, else DATABASE_URL). It may
+   * hold a password: print it only through describeConnectionString (src/core/postgres.ts).
+   */
+  databaseUrl: string | undefined;
+  /** Schema of the pipeline's tables (PIPELINE_DATABASE_SCHEMA, default "pipeline"). */
+  databaseSchema: string;
   namePrefix: string;
   /**
    * Policy overrides of this deployment, by connector id or '*' (PIPELINE_POLICY_OVERRIDES, JSON),
@@ -23,6 +32,15 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const home = resolve(env.PIPELINE_HOME ?? '.pipeline');
   const sink = env.PIPELINE_SINK ?? 'jsonl';
   if (sink !== 'jsonl' && sink !== 'postgres') throw new Error(`PIPELINE_SINK must be jsonl or postgres, not "${sink}"`);
+  const connectionStore = env.PIPELINE_CONNECTION_STORE ?? 'file';
+  if (connectionStore !== 'file' && connectionStore !== 'postgres') {
+    throw new Error(`PIPELINE_CONNECTION_STORE must be file or postgres, not "${connectionStore}"`);
+  }
+  const databaseSchema = env.PIPELINE_DATABASE_SCHEMA || 'pipeline';
+  // Interpolated into SQL as an identifier (src/core/postgres.ts checks again): plain names only.
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(databaseSchema)) {
+    throw new Error(`PIPELINE_DATABASE_SCHEMA must be a plain identifier (letters, digits, "_"), not "${databaseSchema}"`);
+  }
   return {
     home,
     dataDir: resolve(env.PIPELINE_DATA_DIR ?? join(home, 'data')),
@@ -30,6 +48,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     sink,
+    connectionStore,
+    databaseUrl: env.PIPELINE_DATABASE_URL || env.DATABASE_URL || undefined,
+    databaseSchema,
     namePrefix: env.PIPELINE_NAME_PREFIX ?? '',
     policyOverrides: parseOverrides(env.PIPELINE_POLICY_OVERRIDES),
   };

@@ -1,9 +1,10 @@
 // What most commands need: settings, the connection store, and (lazily) a Temporal client.
 import type { Client } from '@temporalio/client';
-import { FileConnectionStore } from '../connections/file-store.js';
+import { createConnectionStore } from '../connections/index.js';
 import type { ConnectionStore } from '../connections/types.js';
 import { loadSettings, type Settings } from '../settings.js';
 import { connectClient } from '../temporal/client.js';
+import { dataConverterFromEnv } from '../temporal/codec.js';
 import { CliError } from './output.js';
 
 export interface CliContext {
@@ -15,15 +16,16 @@ export interface CliContext {
 
 export function cliContext(): CliContext {
   const settings = loadSettings();
-  const store = new FileConnectionStore(settings.connectionsFile);
+  const store = createConnectionStore(settings);
   let client: Client | undefined;
   return {
     settings,
     store,
     async client() {
       if (client) return client;
+      const dataConverter = dataConverterFromEnv(); // a bad key setting is its own error, not "cannot reach"
       try {
-        client = await connectClient(settings);
+        client = await connectClient(settings, dataConverter);
       } catch (err) {
         throw new CliError(`Cannot reach Temporal at ${settings.temporalAddress}: ${(err as Error).message}. Start one with \`pipeline dev\` or set TEMPORAL_ADDRESS.`);
       }
@@ -31,6 +33,7 @@ export function cliContext(): CliContext {
     },
     async close() {
       await client?.connection.close();
+      await store.close?.();
     },
   };
 }

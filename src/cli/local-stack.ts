@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
-import { FileConnectionStore } from '../connections/file-store.js';
+import { createConnectionStore } from '../connections/index.js';
 import type { ConnectionStore } from '../connections/types.js';
 import { createSink } from '../sinks/index.js';
 import type { Sink } from '../sinks/types.js';
@@ -106,7 +106,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: settings.namespace, dataConverter });
-  const store = new FileConnectionStore(settings.connectionsFile);
+  const store = createConnectionStore(settings);
   const sink = createSink(settings);
 
   let worker: PipelineWorker | null = null;
@@ -145,6 +145,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await nativeConnection?.close().catch(() => undefined);
       await connection.close().catch(() => undefined);
       await sink.close();
+      await store.close?.();
       await devServer?.stop();
       await codecServer?.close();
     },

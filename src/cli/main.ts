@@ -2,6 +2,7 @@
 // failure exits non-zero with the reason on stderr; colour only on a terminal.
 import { Command, InvalidArgumentError } from 'commander';
 import { connectionsAdd, connectionsList, connectionsRemove, connectionsShow, connectionsTest, connectionsUpdate } from './commands/connections.js';
+import { codecServerCommand } from './commands/codec-server.js';
 import { connectorsList, connectorsShow } from './commands/connectors.js';
 import { demoCommand } from './commands/demo.js';
 import { devCommand } from './commands/dev.js';
@@ -58,6 +59,14 @@ program
   .description('Run a worker against TEMPORAL_ADDRESS: workflows plus one activity queue per connector')
   .option('--connectors <ids>', 'comma-separated connector ids whose activity queues to poll (default: all)')
   .action((o: { connectors?: string }) => workerCommand(o));
+
+program
+  .command('codec-server')
+  .description('Serve the payload codec (/encode, /decode) to the Temporal Web UI and CLI, with the keys of PIPELINE_CODEC_KEYS')
+  .option('--port <n>', 'port (default PIPELINE_CODEC_SERVER_PORT or 8888)', positiveInt)
+  .option('--host <address>', 'listening address (default 127.0.0.1; 0.0.0.0 in a container)')
+  .option('--origin <urls>', 'Web UI origin(s) allowed to call it, comma-separated (default http://localhost:8233,http://127.0.0.1:8233)')
+  .action((o: { port?: number; host?: string; origin?: string }) => codecServerCommand(o));
 
 // ---- the registry --------------------------------------------------------------------------
 const connectors = program.command('connectors').description('The 22 connectors: fields, capabilities, policies');

@@ -3,7 +3,10 @@ export interface ConnectionRecord {
   /** User-chosen id; workflows carry only this. */
   id: string;
   connectorId: string;
-  /** Validated against the connector's stored-config schema: secret fields hold env:/file: references. */
+  /**
+   * Validated against the connector's stored-config schema: secret fields hold env:/file: references
+   * or values encrypted at rest (enc:v1:..., see secret-box.ts), never the secret in plaintext.
+   */
   config: Record<string, unknown>;
   /** Local emulator base URL; honoured only in sandbox mode and only for loopback hosts. */
   baseUrlOverride?: string;
@@ -25,6 +28,8 @@ export interface ConnectionStore {
   get(id: string): Promise<ConnectionRecord | null>;
   list(): Promise<ConnectionRecord[]>;
   remove(id: string): Promise<boolean>;
+  /** Releases what the store holds open (a database pool); absent when there is nothing to release. */
+  close?(): Promise<void>;
 }
 
 export const CONNECTION_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;

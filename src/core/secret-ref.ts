@@ -1,8 +1,15 @@
 // Secret references: a stored connection config may hold `env:NAME` or `file:/path` instead of the
 // secret itself. Only the worker resolves them, right before a call, so that configs on disk, in the
 // client and in Temporal never need the secret.
+//
+// A stored config may also hold a secret encrypted at rest (`enc:v1:<kid>:<iv>:<ciphertext+tag>`,
+// see src/connections/secret-box.ts). That is not the secret either: like a reference, only the
+// worker turns it into the value, so the checks below treat both as "not an inline secret".
 
 const REF = /^(env):([A-Za-z_][A-Za-z0-9_]*)$|^(file):(\/.+)$/;
+
+/** The shape of an encrypted value; whether it decrypts is the secret box's business. */
+const ENCRYPTED = /^enc:v1:[A-Za-z0-9_.-]{1,32}:[A-Za-z0-9+/]+={0,2}:[A-Za-z0-9+/]+={0,2}$/;
 
 export type SecretRef = { kind: 'env'; name: string } | { kind: 'file'; path: string };
 
@@ -14,6 +21,14 @@ export function parseSecretRef(value: unknown): SecretRef | null {
   return { kind: 'file', path: m[4]! };
 }
 
+export function isEncryptedSecret(value: unknown): value is string {
+  return typeof value === 'string' && ENCRYPTED.test(value);
+}
+
+/**
+ * True when a secret field holds something other than the secret itself: a reference or an
+ * encrypted value. Either way it still has to be resolved on the worker before a call.
+ */
 export function isSecretRef(value: unknown): boolean {
-  return parseSecretRef(value) !== null;
+  return parseSecretRef(value) !== null || isEncryptedSecret(value);
 }

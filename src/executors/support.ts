@@ -96,3 +96,20 @@ export function dedupValue(explicit: string | undefined, idempotencyKey: string 
   if (Buffer.byteLength(idempotencyKey, 'utf8') <= maxBytes) return idempotencyKey;
   return createHash('sha256').update(idempotencyKey, 'utf8').digest('hex');
 }
+
+/**
+ * Where a webhook connector (Slack, Teams) posts: the configured webhook URL, or, under a sandbox
+ * override, the override's origin with the webhook's path and query kept, so that an emulator sees
+ * the same request the provider would. The URL was validated by checkConfig.
+ */
+export function webhookTarget(webhookUrl: string, opts: CallOptions | undefined): { url: string } | { fail: ConnectorResponse<never> } {
+  const webhook = new URL(webhookUrl);
+  const base = baseUrl(webhook.origin, opts);
+  if ('fail' in base) return base;
+  return { url: `${base.base}${webhook.pathname}${webhook.search}` };
+}
+
+/** testConnection of a provider with no read endpoint: the config was validated offline, nothing was sent. */
+export function offlineCheck(note: string): ConnectorResponse<{ check: 'offline'; note: string }> {
+  return { ok: true, status: 0, latencyMs: 0, body: { check: 'offline', note } };
+}

@@ -36,10 +36,16 @@ export type SchemaCheck = (data: unknown) => string[];
 export function compileSchema(schema: object): SchemaCheck {
   // The default export is the CommonJS module object under NodeNext typing; `.default` is the class
   // at run time too (ajv sets both).
-  const ajv = new Ajv2020.default({ strict: true, allErrors: true, allowUnionTypes: true });
+  // strictRequired off: the specs name properties of the parent schema in `required` inside anyOf /
+  // oneOf branches (Twilio's "From or MessagingServiceSid", WhatsApp's flow parameters), which is
+  // valid JSON Schema and is how they express "at least one of".
+  const ajv = new Ajv2020.default({ strict: true, strictRequired: false, allErrors: true, allowUnionTypes: true });
   addFormats.default(ajv);
   // Stripe's own format for epoch seconds.
   ajv.addFormat('unix-time', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+  // Twilio's format for addresses: an E.164 number, a short code, an alphanumeric sender ID, or a
+  // channel address such as whatsapp:+15551234567.
+  ajv.addFormat('phone-number', { type: 'string', validate: (s: string) => /^(?:[a-z]+:)?(?:\+[1-9]\d{1,14}|\d{3,8}|[A-Za-z0-9 ]{1,11})$/.test(s) });
   const validate = ajv.compile(schema);
   return (data) => (validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'invalid'} ${JSON.stringify(e.params)}`));
 }
@@ -72,4 +78,23 @@ export function queryToObject(params: URLSearchParams): Record<string, unknown> 
     }
   }
   return out;
+}
+
+/**
+ * The schema with every object that declares `properties` (and says nothing about extra members)
+ * closed, at any depth, in `$defs` too. For specs whose body sits behind a `$ref` (where `closed`
+ * would reject everything) or is nested (JSON:API). Free-form objects without `properties` stay open.
+ */
+export function closedDeep<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map((s) => closedDeep(s)) as T;
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema as Record<string, unknown>)) {
+    // `properties` maps names to schemas: recurse into each schema, never treat the map as one.
+    out[k] = k === 'properties' && v && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([name, s]) => [name, closedDeep(s)]))
+      : closedDeep(v);
+  }
+  if ('properties' in out && !('additionalProperties' in out)) out.additionalProperties = false;
+  return out as T;
 }

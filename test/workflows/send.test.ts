@@ -36,7 +36,7 @@ beforeAll(async () => {
   process.env.SEND_TWILIO_TOKEN = 'f'.repeat(32);
   process.env.SEND_PD_KEY = 'R'.repeat(32);
   await ctx.store.add({ id: 'alerts', connectorId: 'slack', baseUrlOverride: receiver.url, config: { webhookUrl: 'env:SEND_SLACK_URL' } });
-  await ctx.store.add({ id: 'sms', connectorId: 'twilio', baseUrlOverride: receiver.url, config: { accountSid: TWILIO_SID, authToken: 'env:SEND_TWILIO_TOKEN', from: '+15017122661' } });
+  await ctx.store.add({ id: 'sms', connectorId: 'twilio', baseUrlOverride: receiver.url, config: { authMethod: 'auth_token', accountSid: TWILIO_SID, authToken: 'env:SEND_TWILIO_TOKEN', from: '+15017122661' } });
   await ctx.store.add({ id: 'oncall', connectorId: 'pagerduty', baseUrlOverride: receiver.url, config: { routingKey: 'env:SEND_PD_KEY' } });
   worker = await createPipelineWorker({
     connection: ctx.nativeConnection,

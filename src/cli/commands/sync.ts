@@ -2,7 +2,8 @@
 // showing progress until it ends. Ctrl-C detaches: the sync goes on in Temporal.
 import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
-import { FileConnectionStore } from '../../connections/file-store.js';
+import { createConnectionStore } from '../../connections/index.js';
+import type { ConnectionStore } from '../../connections/types.js';
 import { ConnectionError, type NewConnection } from '../../connections/types.js';
 import { loadSettings } from '../../settings.js';
 import { connectClient, followSync, startSync, syncWorkflowId } from '../../temporal/client.js';
@@ -51,7 +52,7 @@ async function warnIfNoWorker(client: Client, namespace: string, taskQueue: stri
 
 export async function syncCommand(connectionId: string | undefined, opts: SyncOptions): Promise<void> {
   const settings = loadSettings();
-  const store = new FileConnectionStore(settings.connectionsFile);
+  const store = createConnectionStore(settings);
   if (opts.config) {
     const conn = await readConnectionFile(opts.config);
     if (connectionId && connectionId !== conn.id) throw new CliError(`${opts.config} describes "${conn.id}", not "${connectionId}"`);
@@ -103,10 +104,11 @@ export async function syncCommand(connectionId: string | undefined, opts: SyncOp
     }
   } finally {
     await client.connection.close();
+    await store.close?.();
   }
 }
 
-async function cancelSync(client: Client, store: FileConnectionStore, connectionId: string, stream: string | undefined, namePrefix: string, json: boolean): Promise<void> {
+async function cancelSync(client: Client, store: ConnectionStore, connectionId: string, stream: string | undefined, namePrefix: string, json: boolean): Promise<void> {
   const record = await store.get(connectionId);
   if (!record) throw new CliError(`No connection "${connectionId}"`);
   const s = stream ?? getConnector(record.connectorId).capabilities.pull[0];

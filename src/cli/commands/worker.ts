@@ -1,6 +1,6 @@
 // `pipeline worker`: a long-running worker against the configured Temporal server.
 import { NativeConnection } from '@temporalio/worker';
-import { FileConnectionStore } from '../../connections/file-store.js';
+import { createConnectionStore } from '../../connections/index.js';
 import { getConnector } from '../../registry/index.js';
 import { createSink } from '../../sinks/index.js';
 import { loadSettings } from '../../settings.js';
@@ -21,10 +21,11 @@ export async function workerCommand(opts: { connectors?: string }): Promise<void
     throw new CliError(`Cannot reach Temporal at ${settings.temporalAddress}: ${(err as Error).message}. Start one with \`pipeline dev\` or set TEMPORAL_ADDRESS.`);
   }
   const sink = createSink(settings);
+  const store = createConnectionStore(settings);
   const worker = await createPipelineWorker({
     connection,
     namespace: settings.namespace,
-    store: new FileConnectionStore(settings.connectionsFile),
+    store,
     sink,
     namePrefix: settings.namePrefix,
     dataConverter: dataConverterFromEnv(),
@@ -37,5 +38,6 @@ export async function workerCommand(opts: { connectors?: string }): Promise<void
   process.stdout.write(`Worker polling ${settings.temporalAddress} (namespace ${settings.namespace}); Ctrl-C to stop.\n`);
   await worker.run();
   await sink.close();
+  await store.close?.();
   await connection.close();
 }

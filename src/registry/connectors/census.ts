@@ -65,8 +65,10 @@ export const census = defineConnector({
     // Census publishes no rate limit; a trigger plus spaced status polls need little, so stay low.
     rate: { requestsPerSecond: 2, concurrency: 5 },
     retry: { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 5 * 60_000, maximumAttempts: 8 },
-    // A sync can run for hours; the polling activity heartbeats after every poll.
-    timeouts: { requestMs: 30_000, startToCloseMs: 6 * 3_600_000, scheduleToCloseMs: 24 * 3_600_000, heartbeatMs: 120_000 },
+    // Trigger and status are single short requests: the workflow polls syncStatus with durable timers
+    // between activities, so no activity outlives one call (plus its retries) and none heartbeats.
+    // startToClose covers one attempt with room for a slow answer; scheduleToClose caps the retries.
+    timeouts: { requestMs: 30_000, startToCloseMs: 2 * 60_000, scheduleToCloseMs: 30 * 60_000 },
   }),
   notes: [
     'Census is now Fivetran Activations; the v1 API is reported to retire on 2027-01-15 in favour of a v2 API (unconfirmed).',

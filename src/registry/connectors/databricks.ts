@@ -135,9 +135,11 @@ export const databricks = defineConnector({
     // own queue is the real limit, so few statements run at once.
     rate: { requestsPerSecond: 5, concurrency: 4 },
     retry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maximumIntervalMs: 2 * 60_000, maximumAttempts: 6 },
-    // One call can wait up to 50 s server-side (wait_timeout), so a request gets 65 s; the heartbeat
-    // timeout exceeds that so an activity that heartbeats between calls is never timed out mid-call.
-    timeouts: { requestMs: 65_000, startToCloseMs: 60 * 60_000, scheduleToCloseMs: 4 * 3_600_000, heartbeatMs: 90_000 },
+    // One call can wait up to 50 s server-side (wait_timeout), so a request gets 65 s. Trigger and status
+    // are single requests (the workflow polls with durable timers between them), so an attempt needs no
+    // heartbeat: startToClose is one request plus headroom (and the OAuth token fetch), scheduleToClose
+    // caps the retries of one call.
+    timeouts: { requestMs: 65_000, startToCloseMs: 2 * 60_000, scheduleToCloseMs: 30 * 60_000 },
   }),
   notes: [
     'SQL failures come back as HTTP 200 with status.state FAILED; branch on error_code, never on message text.',

@@ -71,12 +71,14 @@ export const fivetran = defineConnector({
   policy: definePolicy({
     source: 'https://fivetran.com/docs/rest-api/rate-limiting',
     // Account-wide rolling limits: 20,000 requests/h overall (500/h on trials) and 5,000/h (500/min) for
-    // source-interaction calls. One trigger activity makes a trigger call plus polls, so activity starts
-    // are kept at 1/s and polls are spaced inside the activity.
+    // source-interaction calls. Every trigger and every status poll is one activity (one request), so
+    // activity starts are kept at 1/s: 3,600/h at most, well inside 20,000/h.
     rate: { requestsPerSecond: 1, concurrency: 5 },
     retry: { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 5 * 60_000, maximumAttempts: 8 },
-    // A sync can run for hours; the polling activity heartbeats after every poll.
-    timeouts: { requestMs: 30_000, startToCloseMs: 6 * 3_600_000, scheduleToCloseMs: 24 * 3_600_000, heartbeatMs: 120_000 },
+    // Trigger and status are single short requests: the workflow polls syncStatus with durable timers
+    // between activities, so no activity outlives one call (plus its retries) and none heartbeats.
+    // startToClose covers one attempt with room for a slow answer; scheduleToClose caps the retries.
+    timeouts: { requestMs: 30_000, startToCloseMs: 2 * 60_000, scheduleToCloseMs: 30 * 60_000 },
   }),
   notes: [
     'Completion is read from GET /v1/connections/{id}: succeeded_at / failed_at moving past the trigger time.',

@@ -70,8 +70,10 @@ export const hightouch = defineConnector({
     // 200 requests per 10 s (20/s) per workspace; half of it, since status polls share the budget.
     rate: { requestsPerSecond: 10, concurrency: 5 },
     retry: { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 5 * 60_000, maximumAttempts: 8 },
-    // A sync can run for hours; the polling activity heartbeats after every poll.
-    timeouts: { requestMs: 30_000, startToCloseMs: 6 * 3_600_000, scheduleToCloseMs: 24 * 3_600_000, heartbeatMs: 120_000 },
+    // Trigger and status are single short requests: the workflow polls syncStatus with durable timers
+    // between activities, so no activity outlives one call (plus its retries) and none heartbeats.
+    // startToClose covers one attempt with room for a slow answer; scheduleToClose caps the retries.
+    timeouts: { requestMs: 30_000, startToCloseMs: 2 * 60_000, scheduleToCloseMs: 30 * 60_000 },
   }),
   notes: [
     'Set the sync\'s schedule to Manual so that it runs only when triggered.',

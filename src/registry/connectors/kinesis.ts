@@ -41,7 +41,7 @@ export const kinesis = defineConnector({
   credentialCheck: 'DescribeStreamSummary on the stream (needs kinesis:DescribeStreamSummary)',
   idempotency: {
     supported: false,
-    note: 'Kinesis has no idempotency key: a retry after an ambiguous timeout can write a record twice. Records carry an event id in Data so consumers can dedupe.',
+    note: 'Kinesis has no idempotency key: a retry after an ambiguous timeout can write a record twice. Put an event id inside the data so consumers can dedupe; the engine adds nothing to it.',
   },
   authMethods: [
     {
@@ -74,7 +74,7 @@ export const kinesis = defineConnector({
         }),
         partitionKeyField: text({
           label: 'Partition key field',
-          help: 'Optional. Field of each message whose value becomes the partition key (records with the same key keep their order); without it the event id is used.',
+          help: 'Optional. Field of each message whose value becomes the partition key (records with the same key keep their order); without it the idempotency key (or a random one) is used.',
           required: false,
           placeholder: 'userId',
           validation: { pattern: '\\S{1,256}', patternDescription: 'a field name without spaces' },

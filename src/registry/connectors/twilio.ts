@@ -47,7 +47,9 @@ export const twilio = defineConnector({
   description: 'Sends SMS through Twilio Programmable Messaging, from a number, short code, sender ID or messaging service.',
   docsUrl: 'https://www.twilio.com/docs/messaging/api/message-resource',
   capabilities: { testConnection: 'api', send: true, pull: [], trigger: false },
-  credentialCheck: 'GET /2010-04-01/Accounts/{accountSid}.json (the account must be active)',
+  // Standard API keys may not read the Account resource (https://www.twilio.com/docs/iam/api-keys/keys-in-console).
+  credentialCheck:
+    'auth token: GET /2010-04-01/Accounts/{accountSid}.json (the account must be active); API key: GET /2010-04-01/Accounts/{accountSid}/Messages.json?PageSize=1',
   idempotency: {
     supported: false,
     note: 'The Messages API has no idempotency key; a duplicate SMS is prevented by the send workflow\'s id, not by Twilio. I-Twilio-Idempotency-Token only marks Twilio\'s own webhook retries.',

@@ -1,0 +1,183 @@
+// Fivetran REST API: trigger a connection sync, then read the connection to follow it.
+// Facts (shared/docs/providers.md §18):
+//   https://fivetran.com/docs/rest-api/api-reference/connections/sync-connection
+//   https://fivetran.com/docs/rest-api/api-reference/connections/connection-details
+//   https://fivetran.com/docs/rest-api/api-reference/account/get-account-info
+//   https://fivetran.com/docs/rest-api/tutorials/run-manual-sync-and-poll-for-completion
+//
+// Fivetran has no run id: a trigger only asks the connection to sync. The run id we hand back is the
+// trigger time (the provider's own clock, from the Date header, so that local clock skew cannot make
+// an old completion look new), and a run is over when `succeeded_at` / `failed_at` move past it.
+// Caveat: a non-forced trigger while the connection is already syncing starts nothing new, so the
+// completion reported is that of the sync already running.
+import { z } from 'zod';
+import type { CallOptions, ConnectorExecutor, ConnectorResponse, SyncRunStatus, TriggerRequest } from '../core/envelope.js';
+import { withError } from '../core/envelope.js';
+import { connectorError } from '../core/errors.js';
+import { httpRequest, type HttpResponse } from '../core/http.js';
+import { basicAuth } from '../core/redact.js';
+import type { FivetranConfig } from '../registry/connectors/fivetran.js';
+import { fivetran } from '../registry/connectors/fivetran.js';
+import { callOptions, checkRunId, checkTriggerOptions, flag, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
+import { baseUrl, checkConfig, parseBody, secretsOf } from './support.js';
+
+const PROVIDER = 'Fivetran';
+const API_BASE = 'https://api.fivetran.com';
+// The current reference sends this Accept header; version=2 is the connections-era response shape.
+const ACCEPT = 'application/json;version=2';
+// Run ids are the ISO instants we produce in `trigger`.
+const RUN_ID = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+const triggerOptions = z.strictObject({ force: z.boolean().optional() });
+
+const accountBody = z.object({
+  code: z.string(),
+  data: z.looseObject({ account_id: z.string(), account_name: z.string().nullish() }),
+});
+const triggerBody = z.looseObject({ code: z.string(), message: z.string().optional() });
+const condition = z.looseObject({ code: z.string().nullish(), message: z.string().nullish() });
+const connectionBody = z.object({
+  data: z.looseObject({
+    id: z.string().optional(),
+    paused: z.boolean().nullish(),
+    succeeded_at: z.string().nullish(),
+    failed_at: z.string().nullish(),
+    status: z
+      .looseObject({
+        sync_state: z.string().nullish(),
+        setup_state: z.string().nullish(),
+        update_state: z.string().nullish(),
+        tasks: z.array(condition).nullish(),
+        warnings: z.array(condition).nullish(),
+      })
+      .nullish(),
+  }),
+});
+const errorBody = z.looseObject({ code: z.string().optional(), message: z.string().optional() });
+
+interface Call {
+  method: 'GET' | 'POST';
+  path: string;
+  json?: unknown;
+}
+
+async function call(config: FivetranConfig, base: string, c: Call, opts?: CallOptions): Promise<HttpResponse> {
+  const authorization = basicAuth(config.apiKey, config.apiSecret);
+  // The key, the secret, the header and its base64 credentials: a body may echo any of them.
+  const secrets = [...secretsOf('fivetran', config), authorization, authorization.slice('Basic '.length)];
+  const res = await httpRequest({
+    provider: PROVIDER,
+    method: c.method,
+    url: `${base}${c.path}`,
+    headers: { authorization, accept: ACCEPT },
+    ...(c.json !== undefined ? { json: c.json } : {}),
+    secrets,
+    ...callOptions(opts, fivetran.policy.timeouts.requestMs),
+  });
+  // Fivetran errors are {"code":"NotFound_Connection","message":"..."}: keep the code in the message.
+  const parsed = errorBody.safeParse(res.body);
+  return parsed.success ? withCodedMessage(res, PROVIDER, parsed.data.code, parsed.data.message, secrets) : res;
+}
+
+function connectionPath(config: FivetranConfig): string {
+  return `/v1/${config.apiPath ?? 'connections'}/${encodeURIComponent(config.connectionId)}`;
+}
+
+function instant(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** The trigger time: Fivetran's own clock when it sent one, else ours. */
+function triggerTime(res: HttpResponse): string {
+  const t = instant(res.headers.date);
+  return new Date(t ?? Date.now()).toISOString();
+}
+
+type Connection = z.infer<typeof connectionBody>['data'];
+
+function failureReason(data: Connection): string | undefined {
+  const conditions = [...(data.status?.tasks ?? []), ...(data.status?.warnings ?? [])]
+    .map((c) => (c.code && c.message ? `${c.code}: ${c.message}` : c.message ?? c.code))
+    .filter((s): s is string => !!s);
+  return conditions.length > 0 ? conditions.join('; ').slice(0, 500) : undefined;
+}
+
+/** The state of the run started at `runId`, read from the connection's timestamps and sync state. */
+export function fivetranRunStatus(runId: string, data: Connection): SyncRunStatus {
+  const started = Date.parse(runId);
+  const syncState = data.status?.sync_state ?? undefined;
+  const details = {
+    providerState: syncState,
+    succeededAt: data.succeeded_at,
+    failedAt: data.failed_at,
+    setupState: data.status?.setup_state,
+  };
+  const succeeded = instant(data.succeeded_at);
+  const failed = instant(data.failed_at);
+  // Strictly after: the Date header is truncated to the second, and no sync ends the second it starts.
+  const succeededAfter = succeeded !== undefined && succeeded > started;
+  const failedAfter = failed !== undefined && failed > started;
+  if (succeededAfter || failedAfter) {
+    // Both can move during a long wait (a failure, then an automatic retry that succeeds): the later wins.
+    if (succeededAfter && (!failedAfter || succeeded! >= failed!)) return syncRun(runId, 'succeeded', undefined, details);
+    return syncRun(runId, 'failed', failureReason(data) ?? `Fivetran reports the sync failed at ${data.failed_at}`, details);
+  }
+  switch (syncState) {
+    case 'syncing':
+      return syncRun(runId, 'running', undefined, details);
+    case 'scheduled':
+    case 'rescheduled':
+      return syncRun(runId, 'pending', undefined, details);
+    case 'paused':
+      return syncRun(runId, 'failed', 'connection is paused', details);
+    default:
+      // A paused connection never runs the sync, whatever its sync_state says.
+      if (data.paused === true) return syncRun(runId, 'failed', 'connection is paused', details);
+      // Unknown state: keep polling; details.providerState shows what Fivetran said.
+      return syncRun(runId, 'running', undefined, details);
+  }
+}
+
+export const fivetranExecutor: ConnectorExecutor<FivetranConfig> = {
+  async testConnection(rawConfig, opts) {
+    const checked = checkConfig<FivetranConfig>('fivetran', rawConfig);
+    if ('fail' in checked) return checked.fail;
+    const base = baseUrl(API_BASE, opts);
+    if ('fail' in base) return base.fail;
+    const parsed = parseBody(await call(checked.config, base.base, { method: 'GET', path: '/v1/account/info' }, opts), accountBody, PROVIDER);
+    if (!parsed.ok || !parsed.body) return parsed;
+    return { ...parsed, body: { accountId: parsed.body.data.account_id, accountName: parsed.body.data.account_name ?? null } };
+  },
+
+  async trigger(rawConfig, req: TriggerRequest, opts): Promise<ConnectorResponse<SyncRunStatus>> {
+    const checked = checkConfig<FivetranConfig>('fivetran', rawConfig);
+    if ('fail' in checked) return checked.fail;
+    const { config } = checked;
+    const options = checkTriggerOptions(triggerOptions, req?.options, PROVIDER);
+    if ('fail' in options) return options.fail;
+    const base = baseUrl(API_BASE, opts);
+    if ('fail' in base) return base.fail;
+
+    const force = options.options.force ?? flag(config.force);
+    const res = await call(config, base.base, { method: 'POST', path: `${connectionPath(config)}/sync`, json: { force } }, opts);
+    const parsed = parseBody(res, triggerBody, PROVIDER);
+    if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Fivetran returned no body'));
+    return runStatus(parsed, syncRun(triggerTime(res), 'pending', undefined, { force, providerMessage: parsed.body.message }));
+  },
+
+  async syncStatus(rawConfig, runId, opts): Promise<ConnectorResponse<SyncRunStatus>> {
+    const checked = checkConfig<FivetranConfig>('fivetran', rawConfig);
+    if ('fail' in checked) return checked.fail;
+    const id = checkRunId(runId, RUN_ID, PROVIDER, 'Fivetran run id (the ISO trigger time)');
+    if ('fail' in id) return id.fail;
+    const base = baseUrl(API_BASE, opts);
+    if ('fail' in base) return base.fail;
+
+    const res = await call(checked.config, base.base, { method: 'GET', path: connectionPath(checked.config) }, opts);
+    const parsed = parseBody(res, connectionBody, PROVIDER);
+    if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Fivetran returned no body'));
+    return runStatus(parsed, fivetranRunStatus(id.runId, parsed.body.data));
+  },
+};
