@@ -9,15 +9,20 @@ import { findTemporalBinary } from './binary.js';
 import { SEARCH_ATTRIBUTE_KEYS } from './search-attributes.js';
 
 /**
- * Server settings for a pipeline workload. The history service reads newly created tasks (the next
- * workflow task after an activity completes, the next activity) at most `*ProcessorMaxPollRPS` times
- * a second, 20 by default: ~30 ms of idle wait before every dispatch, i.e. per page of a pull.
- * Measured with bench/pull.ts and bench/history-gaps.ts (see README "Performance").
+ * Server settings for a pipeline workload (measured; see README "Performance"):
+ * - The history service reads newly created tasks (the next workflow task after an activity
+ *   completes, the next activity) at most `*ProcessorMaxPollRPS` times a second, 20 by default:
+ *   ~30 ms of idle wait before every dispatch, i.e. per page of a pull (bench/pull.ts).
+ * - A task queue's rate limit (maxTaskQueueActivitiesPerSecond, each connector's provider rate) is
+ *   split across its partitions, 4 by default, and one activity poller does not drain them all:
+ *   Shopify at 2 req/s ran at ~1 page/s. One partition gives the configured rate (bench/rate-limit.ts).
  */
 export const PIPELINE_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
   'history.transferProcessorMaxPollRPS': 1000,
   'history.timerProcessorMaxPollRPS': 1000,
   'history.visibilityProcessorMaxPollRPS': 1000,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
 };
 
 export interface DevServerOptions {

@@ -14,9 +14,9 @@ import type { reverseEtlSyncWorkflow, ReverseEtlInput } from '../../workflows/re
 import { startPipelineWorkflow } from './start.js';
 import { workflowTaskQueue } from './task-queues.js';
 
-/** `send:<connection>:<key>`; very long keys are hashed so the id stays within Temporal's limits. */
+/** `send:<connection>:<key>`; keys over 100 characters are hashed so the id stays under the 255-character limit clusters often set. */
 export function sendWorkflowId(connectionId: string, idempotencyKey: string, namePrefix = ''): string {
-  const key = idempotencyKey.length <= 200 ? idempotencyKey : `sha256-${createHash('sha256').update(idempotencyKey).digest('hex')}`;
+  const key = idempotencyKey.length <= 100 ? idempotencyKey : `sha256-${createHash('sha256').update(idempotencyKey).digest('hex')}`;
   return `${namePrefix}send:${connectionId}:${key}`;
 }
 
