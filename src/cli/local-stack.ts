@@ -12,6 +12,7 @@ import type { Sink } from '../sinks/types.js';
 import type { Settings } from '../settings.js';
 import { serverAnswers, startDevServer, freePort, type DevServer } from '../temporal/dev-server.js';
 import { createPipelineWorker, type PipelineWorker } from '../temporal/worker.js';
+import { temporalConnectionOptions, type TemporalConnectionOptions } from '../temporal/connection-options.js';
 import { loadCodecFromEnv } from '../temporal/codec.js';
 import { startCodecServer, type CodecServer } from '../temporal/codec-server.js';
 import type { PolicyOverrides } from '../policies/activity-options.js';
@@ -56,10 +57,17 @@ async function uiAnswers(url: string): Promise<boolean> {
   }
 }
 
+// Activity-only workers (one per connector queue) each warn that they register no workflows: by design.
+const EXPECTED_WARNINGS = [/^No workflows registered, not polling for workflow tasks/];
+
 export function installQuietRuntime(): void {
   try {
     Runtime.install({
-      logger: new DefaultLogger('WARN'),
+      logger: new DefaultLogger('WARN', (entry) => {
+        if (EXPECTED_WARNINGS.some((re) => re.test(entry.message))) return;
+        const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
+        process.stderr.write(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}\n`);
+      }),
       telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
     });
   } catch {
@@ -78,8 +86,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const dataConverter = codec ? { payloadCodecs: [codec] } : undefined;
   let codecServer: CodecServer | null = null;
 
+  // TLS / API key only for a server we did not start (Temporal Cloud, a secured cluster).
+  let connectionOptions: TemporalConnectionOptions = { address };
   if (process.env.TEMPORAL_ADDRESS) {
-    if (!(await serverAnswers(address, settings.namespace, 5_000))) {
+    connectionOptions = temporalConnectionOptions(address);
+    const { address: _a, ...secure } = connectionOptions;
+    if (!(await serverAnswers(address, settings.namespace, 5_000, secure))) {
       throw new CliError(`No Temporal server answers at TEMPORAL_ADDRESS=${address} (namespace ${settings.namespace})`);
     }
     log(`Using the Temporal server at ${address}`);
@@ -104,7 +116,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     uiUrl = devServer.uiUrl;
   }
 
-  const connection = await Connection.connect({ address });
+  if (!process.env.TEMPORAL_ADDRESS) connectionOptions = { address };
+  const connection = await Connection.connect(connectionOptions);
   const client = new Client({ connection, namespace: settings.namespace, dataConverter });
   const store = createConnectionStore(settings);
   const sink = createSink(settings);
@@ -113,7 +126,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   let workerRun: Promise<void> | null = null;
   let nativeConnection: NativeConnection | null = null;
   if (opts.withWorker) {
-    nativeConnection = await NativeConnection.connect({ address });
+    nativeConnection = await NativeConnection.connect(connectionOptions);
     worker = await createPipelineWorker({
       connection: nativeConnection,
       namespace: settings.namespace,

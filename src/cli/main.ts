@@ -1,7 +1,7 @@
 // The `pipeline` command line. Every command has --help; --json prints machine-readable output; a
 // failure exits non-zero with the reason on stderr; colour only on a terminal.
 import { Command, InvalidArgumentError } from 'commander';
-import { connectionsAdd, connectionsList, connectionsRemove, connectionsShow, connectionsTest, connectionsUpdate } from './commands/connections.js';
+import { connectionsAdd, connectionsList, connectionsRemove, connectionsRotateSecrets, connectionsShow, connectionsTest, connectionsUpdate } from './commands/connections.js';
 import { codecServerCommand } from './commands/codec-server.js';
 import { connectorsList, connectorsShow } from './commands/connectors.js';
 import { demoCommand } from './commands/demo.js';
@@ -105,6 +105,11 @@ connections
   .option('--json', 'JSON output')
   .action((id: string, o) => connectionsTest(id, o));
 connections.command('remove <id>').description('Remove a connection').option('--json', 'JSON output').action((id: string, o) => connectionsRemove(id, o));
+connections
+  .command('rotate-secrets')
+  .description('Re-encrypt inline secrets under the active key of PIPELINE_SECRETS_KEYS (keep the old key listed until done)')
+  .option('--json', 'JSON output')
+  .action((o) => connectionsRotateSecrets(o));
 
 // ---- running pipelines ---------------------------------------------------------------------
 program

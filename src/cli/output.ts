@@ -49,3 +49,17 @@ export function parseAssignments(pairs: readonly string[]): Record<string, strin
   }
   return out;
 }
+
+/** 3600000 -> "1h", 90000 -> "1m30s": how people write intervals. */
+export function formatInterval(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return String(ms);
+  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  let rest = Math.round(ms);
+  let out = '';
+  for (const [u, size] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) out += `${n}${u}`;
+    rest -= n * size;
+  }
+  return out || `${ms}ms`;
+}

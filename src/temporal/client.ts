@@ -14,11 +14,12 @@ import type { ConnectionStore } from '../connections/types.js';
 import { getConnector } from '../registry/index.js';
 import type { Settings } from '../settings.js';
 import type { pullWorkflow, PullProgress, PullResult, SyncMode } from '../../workflows/pull.js';
+import { temporalConnectionOptions } from './connection-options.js';
 import { startPipelineWorkflow } from './start.js';
 import { workflowTaskQueue } from './task-queues.js';
 
 export async function connectClient(settings: Pick<Settings, 'temporalAddress' | 'namespace'>, dataConverter?: DataConverter): Promise<Client> {
-  const connection = await Connection.connect({ address: settings.temporalAddress, connectTimeout: 5_000 });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(settings.temporalAddress), connectTimeout: 5_000 });
   return new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 

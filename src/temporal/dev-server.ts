@@ -3,7 +3,7 @@
 // UI unless headless, and the engine's search attributes registered at start.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalBinary } from './binary.js';
 import { SEARCH_ATTRIBUTE_KEYS } from './search-attributes.js';
@@ -65,10 +65,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** True when a Temporal frontend answers at `address`. */
-export async function serverAnswers(address: string, namespace = 'default', timeoutMs = 2_000): Promise<boolean> {
+export async function serverAnswers(address: string, namespace = 'default', timeoutMs = 2_000, options: Omit<ConnectionOptions, 'address'> = {}): Promise<boolean> {
   let conn: Connection | undefined;
   try {
-    conn = await Connection.connect({ address, connectTimeout: timeoutMs });
+    conn = await Connection.connect({ ...options, address, connectTimeout: timeoutMs });
     await conn.workflowService.describeNamespace({ namespace });
     return true;
   } catch {

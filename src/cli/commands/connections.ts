@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { isSecretRef } from '../../core/secret-ref.js';
+import { rotateSecrets } from '../../connections/secrets.js';
 import { ConnectionError, type ConnectionRecord, type NewConnection } from '../../connections/types.js';
 import { getConnector } from '../../registry/index.js';
 import { workflowTaskQueue } from '../../temporal/task-queues.js';
@@ -146,5 +147,20 @@ export async function connectionsTest(id: string, opts: { json?: boolean }): Pro
       }
       throw err;
     }
+  });
+}
+
+/** Re-encrypts every inline secret under the active key of PIPELINE_SECRETS_KEYS (key rotation). */
+export async function connectionsRotateSecrets(opts: { json?: boolean }): Promise<void> {
+  await withContext(async (ctx) => {
+    const result = await rotateSecrets(ctx.store).catch((err: Error) => {
+      throw new CliError(err.message);
+    });
+    if (opts.json) printJson(result);
+    else {
+      process.stdout.write(`Re-encrypted the secrets of ${result.rotated.length} of ${result.connections} connection(s) under the active key.\n`);
+      for (const f of result.failed) process.stderr.write(`  ${f.id}: ${f.message}\n`);
+    }
+    if (result.failed.length) process.exitCode = 1;
   });
 }

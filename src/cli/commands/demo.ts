@@ -21,7 +21,7 @@ export interface DemoOptions {
   json: boolean;
 }
 
-interface DemoSource {
+export interface DemoSource {
   key: 'shopify' | 'stripe' | 'mailchimp';
   label: string;
   stream: string;
@@ -30,7 +30,7 @@ interface DemoSource {
 }
 
 /** Real credentials from the environment when all of a provider's variables are set. */
-function demoSources(sandbox: Sandbox | null): DemoSource[] {
+export function demoSources(sandbox: Sandbox | null): DemoSource[] {
   const env = process.env;
   const sources: DemoSource[] = [];
   if (env.SHOPIFY_SHOP_DOMAIN && env.SHOPIFY_ACCESS_TOKEN) {

@@ -11,7 +11,7 @@ import {
   type OverlapPolicyName,
 } from '../../temporal/schedules.js';
 import { withContext, type CliContext } from '../context.js';
-import { CliError, color, printJson, printTable } from '../output.js';
+import { CliError, color, formatInterval, printJson, printTable } from '../output.js';
 
 /** Accepts a schedule id (`pull:shop:orders`) or a connection id (its first stream). */
 async function resolveId(ctx: CliContext, idOrConnection: string): Promise<string> {
@@ -76,7 +76,7 @@ export async function schedulesList(opts: { json?: boolean }): Promise<void> {
       list.map((s) => ({
         id: s.scheduleId,
         state: s.state.paused ? 'paused' : 'active',
-        every: (s.spec?.intervals ?? []).map((i) => `${Number(i.every) / 1000}s`).join(',') || (s.spec?.calendars?.length ? 'calendar/cron' : ''),
+        every: (s.spec?.intervals ?? []).map((i) => formatInterval(Number(i.every))).join(',') || (s.spec?.calendars?.length ? 'calendar/cron' : ''),
         next: s.info.nextActionTimes[0]?.toISOString() ?? '',
         last: s.info.recentActions.at(-1)?.takenAt.toISOString() ?? '',
       })),
@@ -106,7 +106,7 @@ export async function schedulesDescribe(idOrConnection: string, opts: { json?: b
     if (opts.json) printJson(summary);
     else {
       process.stdout.write(`${color.bold(summary.scheduleId)} — ${summary.paused ? color.yellow('paused') : color.green('active')}${summary.note ? ` (${summary.note})` : ''}\n`);
-      process.stdout.write(`  overlap ${summary.overlap}, catch-up window ${summary.catchupWindowMs} ms, ${summary.actions} runs taken, ${summary.skippedForOverlap} skipped for overlap\n`);
+      process.stdout.write(`  overlap ${summary.overlap}, catch-up window ${formatInterval(Number(summary.catchupWindowMs))}, ${summary.actions} runs taken, ${summary.skippedForOverlap} skipped for overlap\n`);
       process.stdout.write(`  next: ${summary.nextRuns.join(', ') || '-'}\n`);
       for (const r of summary.recentRuns.slice(-5)) process.stdout.write(`  ran ${r.scheduledAt} as ${r.workflowId}\n`);
       for (const r of summary.running) process.stdout.write(`  running now: ${r}\n`);

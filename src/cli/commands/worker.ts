@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createConnectionStore } from '../../connections/index.js';
 import { getConnector } from '../../registry/index.js';
 import { createSink } from '../../sinks/index.js';
+import { temporalConnectionOptions } from '../../temporal/connection-options.js';
 import { loadSettings } from '../../settings.js';
 import { createPipelineWorker } from '../../temporal/worker.js';
 import { dataConverterFromEnv } from '../../temporal/codec.js';
@@ -16,7 +17,7 @@ export async function workerCommand(opts: { connectors?: string }): Promise<void
   for (const id of connectors ?? []) getConnector(id); // fails with the list of known ids
   let connection: NativeConnection;
   try {
-    connection = await NativeConnection.connect({ address: settings.temporalAddress });
+    connection = await NativeConnection.connect(temporalConnectionOptions(settings.temporalAddress));
   } catch (err) {
     throw new CliError(`Cannot reach Temporal at ${settings.temporalAddress}: ${(err as Error).message}. Start one with \`pipeline dev\` or set TEMPORAL_ADDRESS.`);
   }
