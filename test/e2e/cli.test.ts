@@ -6,14 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { createPipelineWorker, type PipelineWorker } from '../../src/temporal/worker.js';
-import { temporalTestContext, workflowBundle, type TemporalTestContext } from '../helpers/temporal.js';
+import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
 const BIN = fileURLToPath(new URL('../../bin/pipeline.mjs', import.meta.url));
 let ctx: TemporalTestContext;
 let sandbox: Sandbox;
-let worker: PipelineWorker;
-let running: Promise<void>;
+let worker: RunningWorker | undefined;
 
 interface Run {
   code: number;
@@ -48,17 +46,14 @@ beforeAll(async () => {
   ctx = await temporalTestContext();
   sandbox = await startSandbox({ seed: 9, sizes: { orders: 200, charges: 450, members: 200 } });
   process.env.CLI_STRIPE_KEY = sandbox.credentials.stripe.secretKey;
-  worker = await createPipelineWorker({
-    connection: ctx.nativeConnection, namespace: ctx.namespace, store: ctx.store, sink: ctx.sink,
-    namePrefix: ctx.namePrefix, workflowBundle: await workflowBundle(), connectors: ['stripe'],
+  worker = await startTestWorker(ctx, {
+    connectors: ['stripe'],
     policyOverrides: { '*': { rate: { requestsPerSecond: 100 } } },
   });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await sandbox?.close();
   await ctx?.close();
 });

@@ -8,7 +8,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, makeTelem
 import { inject } from 'vitest';
 import { FileConnectionStore } from '../../src/connections/file-store.js';
 import { JsonlSink } from '../../src/sinks/jsonl.js';
-import { WORKFLOWS_PATH } from '../../src/temporal/worker.js';
+import { createPipelineWorker, WORKFLOWS_PATH, type PipelineWorkerOptions } from '../../src/temporal/worker.js';
 
 let runtimeInstalled = false;
 /** Quiet worker logs: tests assert behaviour, not log lines. */
@@ -68,6 +68,37 @@ export async function temporalTestContext(): Promise<TemporalTestContext> {
       await nativeConnection.close();
       await connection.close();
       await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a pipeline worker for this test file (its task-queue prefix, the shared bundle) on the
+ * given connectors; `stop()` shuts it down and waits for it.
+ */
+export async function startTestWorker(
+  ctx: TemporalTestContext,
+  opts: Omit<PipelineWorkerOptions, 'connection' | 'namespace' | 'store' | 'sink' | 'namePrefix' | 'workflowBundle'> &
+    Partial<Pick<PipelineWorkerOptions, 'store' | 'sink'>>,
+): Promise<RunningWorker> {
+  const worker = await createPipelineWorker({
+    connection: ctx.nativeConnection,
+    namespace: ctx.namespace,
+    store: ctx.store,
+    sink: ctx.sink,
+    namePrefix: ctx.namePrefix,
+    workflowBundle: await workflowBundle(),
+    ...opts,
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
     },
   };
 }

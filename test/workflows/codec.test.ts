@@ -9,11 +9,10 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { AesGcmCodec, ENCRYPTED_ENCODING } from '../../src/temporal/codec.js';
 import { startSync } from '../../src/temporal/client.js';
 import { startSend } from '../../src/temporal/send-client.js';
-import { createPipelineWorker, type PipelineWorker } from '../../src/temporal/worker.js';
 import { historyText } from '../helpers/history.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import type { PullProgress } from '../../workflows/pull.js';
-import { temporalTestContext, workflowBundle, type TemporalTestContext } from '../helpers/temporal.js';
+import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
 const SECRET = 'secret-launch-codes-4242@example.com';
 const SLACK_PATH = '/services/T000CODEC/B000CODEC/abcdefghijklmnop';
@@ -21,8 +20,7 @@ const SLACK_PATH = '/services/T000CODEC/B000CODEC/abcdefghijklmnop';
 let ctx: TemporalTestContext;
 let sandbox: Sandbox;
 let receiver: Receiver;
-let worker: PipelineWorker;
-let running: Promise<void>;
+let worker: RunningWorker | undefined;
 let encrypted: Client;
 const dataConverter: DataConverter = {
   payloadCodecs: [new AesGcmCodec({ keys: new Map([['test-2025', randomBytes(32)]]), activeKeyId: 'test-2025' })],
@@ -41,23 +39,15 @@ beforeAll(async () => {
   process.env.CODEC_WF_MC_KEY = sandbox.credentials.mailchimp.apiKey;
   await ctx.store.add({ id: 'alerts', connectorId: 'slack', baseUrlOverride: receiver.url, config: { webhookUrl: 'env:CODEC_WF_SLACK_URL' } });
   await ctx.store.add({ id: 'crm', connectorId: 'mailchimp', baseUrlOverride: sandbox.mailchimp.url, config: { apiKey: 'env:CODEC_WF_MC_KEY', listId: sandbox.credentials.mailchimp.listId } });
-  worker = await createPipelineWorker({
-    connection: ctx.nativeConnection,
-    namespace: ctx.namespace,
-    store: ctx.store,
-    sink: ctx.sink,
-    namePrefix: ctx.namePrefix,
-    workflowBundle: await workflowBundle(),
+  worker = await startTestWorker(ctx, {
     connectors: ['slack', 'mailchimp'],
     dataConverter,
     policyOverrides: { '*': { retry: { initialIntervalMs: 50, maximumIntervalMs: 200, maximumAttempts: 5 }, rate: { requestsPerSecond: 200 } } },
   });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await receiver?.close();
   await sandbox?.close();
   await ctx?.close();

@@ -9,10 +9,9 @@ import type { PolicyOverrides } from '../../src/policies/activity-options.js';
 import { startSandbox, type Emulator, type Sandbox } from '../../src/sandbox/index.js';
 import { PostgresSink } from '../../src/sinks/postgres.js';
 import { startSync } from '../../src/temporal/client.js';
-import { createPipelineWorker, type PipelineWorker } from '../../src/temporal/worker.js';
 import type { PullResult } from '../../workflows/pull.js';
 import { postgresUrl, testSchema, type TestSchema } from '../helpers/postgres.js';
-import { temporalTestContext, workflowBundle, type TemporalTestContext } from '../helpers/temporal.js';
+import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
 const SIZE = 700;
 const overrides: Record<string, PolicyOverrides> = {
@@ -25,8 +24,7 @@ let db: TestSchema;
 let sandbox: Sandbox;
 let sink: PostgresSink;
 let store: PostgresConnectionStore;
-let worker: PipelineWorker;
-let running: Promise<void>;
+let worker: RunningWorker | undefined;
 
 const SOURCES = [
   { id: 'shop', connectorId: 'shopify', stream: 'orders', emulator: () => sandbox.shopify },
@@ -47,24 +45,18 @@ beforeAll(async () => {
     config: { shopDomain: sandbox.credentials.shopify.shopDomain, accessToken: sandbox.credentials.shopify.accessToken },
   });
   await store.add({ id: 'pay', connectorId: 'stripe', baseUrlOverride: sandbox.stripe.url, config: { secretKey: 'env:PG_WF_STRIPE_KEY' } });
-  worker = await createPipelineWorker({
-    connection: ctx.nativeConnection,
-    namespace: ctx.namespace,
+  worker = await startTestWorker(ctx, {
     store,
     sink,
-    namePrefix: ctx.namePrefix,
     policyOverrides: overrides,
-    workflowBundle: await workflowBundle(),
     connectors: ['shopify', 'stripe'],
     // The worker's own environment: the key that decrypts the Shopify token, the Stripe reference.
     env: { ...process.env, PIPELINE_SECRETS_KEYS: `k1:${KEY}`, PG_WF_STRIPE_KEY: sandbox.credentials.stripe.secretKey },
   });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await sink?.close();
   await store?.close();
   await sandbox?.close();

@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSandbox, type Emulator, type Sandbox } from '../../src/sandbox/index.js';
 import type { PolicyOverrides } from '../../src/policies/activity-options.js';
 import { followSync, startSync, SyncAlreadyRunningError } from '../../src/temporal/client.js';
-import { createPipelineWorker, type PipelineWorker } from '../../src/temporal/worker.js';
 import type { PullProgress, PullResult } from '../../workflows/pull.js';
 import { historyText } from '../helpers/history.js';
-import { temporalTestContext, workflowBundle, type TemporalTestContext } from '../helpers/temporal.js';
+import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
 const SIZE = 2600;
 // Fast retries: the behaviour under test is "retried until it succeeds", not the production backoff.
@@ -19,8 +18,7 @@ const overrides: Record<string, PolicyOverrides> = {
 
 let ctx: TemporalTestContext;
 let sandbox: Sandbox;
-let worker: PipelineWorker;
-let running: Promise<void>;
+let worker: RunningWorker | undefined;
 
 const SOURCES = [
   { id: 'shop', connectorId: 'shopify', stream: 'orders', emulator: () => sandbox.shopify },
@@ -39,22 +37,14 @@ beforeAll(async () => {
   await ctx.store.add({ id: 'pay', connectorId: 'stripe', baseUrlOverride: sandbox.stripe.url, config: { secretKey: 'env:WF_STRIPE_KEY' } });
   await ctx.store.add({ id: 'crm', connectorId: 'mailchimp', baseUrlOverride: sandbox.mailchimp.url, config: { apiKey: 'env:WF_MC_KEY', listId: sandbox.credentials.mailchimp.listId } });
   await ctx.store.add({ id: 'shop-bad', connectorId: 'shopify', baseUrlOverride: sandbox.shopify.url, config: { shopDomain: sandbox.credentials.shopify.shopDomain, accessToken: 'env:WF_BAD_TOKEN' } });
-  worker = await createPipelineWorker({
-    connection: ctx.nativeConnection,
-    namespace: ctx.namespace,
-    store: ctx.store,
-    sink: ctx.sink,
-    namePrefix: ctx.namePrefix,
+  worker = await startTestWorker(ctx, {
     policyOverrides: overrides,
-    workflowBundle: await workflowBundle(),
     connectors: ['shopify', 'stripe', 'mailchimp'],
   });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await sandbox?.close();
   await ctx?.close();
 });

@@ -4,15 +4,13 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startReverseEtl } from '../../src/temporal/send-client.js';
-import { createPipelineWorker, type PipelineWorker } from '../../src/temporal/worker.js';
 import type { ReverseEtlResult } from '../../workflows/reverse-etl.js';
 import { json, startReceiver, type Receiver } from '../helpers/receiver.js';
-import { temporalTestContext, workflowBundle, type TemporalTestContext } from '../helpers/temporal.js';
+import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
 let ctx: TemporalTestContext;
 let receiver: Receiver;
-let worker: PipelineWorker;
-let running: Promise<void>;
+let worker: RunningWorker | undefined;
 /** Status reads before a run reports its end, and how it ends, by sync id. */
 const script: Record<string, { runId: number; workingReads: number; end: Record<string, unknown> }> = {
   '42': { runId: 7001, workingReads: 3, end: { status: 'completed', records_processed: 1200, records_updated: 1190, records_failed: 10 } },
@@ -44,17 +42,14 @@ beforeAll(async () => {
   for (const syncId of ['42', '43']) {
     await ctx.store.add({ id: `census-${syncId}`, connectorId: 'census', baseUrlOverride: receiver.url, config: { apiToken: 'env:RETL_CENSUS_TOKEN', syncId } });
   }
-  worker = await createPipelineWorker({
-    connection: ctx.nativeConnection, namespace: ctx.namespace, store: ctx.store, sink: ctx.sink,
-    namePrefix: ctx.namePrefix, workflowBundle: await workflowBundle(), connectors: ['census'],
+  worker = await startTestWorker(ctx, {
+    connectors: ['census'],
     policyOverrides: { '*': { rate: { requestsPerSecond: 100 } } },
   });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await receiver?.close();
   await ctx?.close();
 });

@@ -5,14 +5,12 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { followSync, startSync } from '../../src/temporal/client.js';
 import { createPullSchedule, describeSchedule, listPullSchedules, scheduleId, ScheduleError } from '../../src/temporal/schedules.js';
-import { createPipelineWorker, type PipelineWorker } from '../../src/temporal/worker.js';
 import type { PullResult } from '../../workflows/pull.js';
-import { temporalTestContext, workflowBundle, type TemporalTestContext } from '../helpers/temporal.js';
+import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
 let ctx: TemporalTestContext;
 let sandbox: Sandbox;
-let worker: PipelineWorker;
-let running: Promise<void>;
+let worker: RunningWorker | undefined;
 // Unique per run: visibility queries and schedule ids are namespace-wide.
 const conn = `vis-${randomUUID().slice(0, 8)}`;
 
@@ -21,17 +19,14 @@ beforeAll(async () => {
   sandbox = await startSandbox({ seed: 5, sizes: { orders: 300, charges: 300, members: 300 } });
   process.env.SCHED_STRIPE_KEY = sandbox.credentials.stripe.secretKey;
   await ctx.store.add({ id: conn, connectorId: 'stripe', baseUrlOverride: sandbox.stripe.url, config: { secretKey: 'env:SCHED_STRIPE_KEY' } });
-  worker = await createPipelineWorker({
-    connection: ctx.nativeConnection, namespace: ctx.namespace, store: ctx.store, sink: ctx.sink,
-    namePrefix: ctx.namePrefix, workflowBundle: await workflowBundle(), connectors: ['stripe'],
+  worker = await startTestWorker(ctx, {
+    connectors: ['stripe'],
     policyOverrides: { '*': { rate: { requestsPerSecond: 100 } } },
   });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await sandbox?.close();
   await ctx?.close();
 });

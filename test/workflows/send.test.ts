@@ -3,14 +3,12 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSend } from '../../src/temporal/send-client.js';
-import { createPipelineWorker, type PipelineWorker } from '../../src/temporal/worker.js';
 import { startReceiver, json, type Receiver } from '../helpers/receiver.js';
-import { temporalTestContext, workflowBundle, type TemporalTestContext } from '../helpers/temporal.js';
+import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
 let ctx: TemporalTestContext;
 let receiver: Receiver;
-let worker: PipelineWorker;
-let running: Promise<void>;
+let worker: RunningWorker | undefined;
 let slowMs = 0;
 
 const SLACK_PATH = '/services/T000TEST/B000TEST/abcdefghijklmnop';
@@ -38,23 +36,15 @@ beforeAll(async () => {
   await ctx.store.add({ id: 'alerts', connectorId: 'slack', baseUrlOverride: receiver.url, config: { webhookUrl: 'env:SEND_SLACK_URL' } });
   await ctx.store.add({ id: 'sms', connectorId: 'twilio', baseUrlOverride: receiver.url, config: { authMethod: 'auth_token', accountSid: TWILIO_SID, authToken: 'env:SEND_TWILIO_TOKEN', from: '+15017122661' } });
   await ctx.store.add({ id: 'oncall', connectorId: 'pagerduty', baseUrlOverride: receiver.url, config: { routingKey: 'env:SEND_PD_KEY' } });
-  worker = await createPipelineWorker({
-    connection: ctx.nativeConnection,
-    namespace: ctx.namespace,
-    store: ctx.store,
-    sink: ctx.sink,
-    namePrefix: ctx.namePrefix,
-    workflowBundle: await workflowBundle(),
+  worker = await startTestWorker(ctx, {
     connectors: ['slack', 'twilio', 'pagerduty'],
     // Short request timeouts and fast retries: the tests provoke timeouts on purpose.
     policyOverrides: { '*': { timeouts: { requestMs: 300 }, retry: { initialIntervalMs: 50, maximumIntervalMs: 200, maximumAttempts: 4 }, rate: { requestsPerSecond: 100 } } },
   });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await receiver?.close();
   await ctx?.close();
 });
