@@ -3,6 +3,8 @@ export * from './core/index.js';
 export { connectorRegistry, formSpec, getConnector, isConnectorId, CONNECTOR_IDS } from './registry/index.js';
 export type { ConnectorId, Connector, ConnectorDefinition, ConfigOf, FormSpec, FormField, Capabilities, ValidationResult } from './registry/index.js';
 export { getExecutor, hasExecutor } from './executors/index.js';
+export { listFivetranConnections } from './executors/fivetran.js';
+export type { FivetranConnectionSummary } from './executors/fivetran.js';
 export type { ConnectorPolicy } from './policies/types.js';
 export { toActivityOptions } from './policies/activity-options.js';
 export type { PolicyOverrides, PlainActivityOptions } from './policies/activity-options.js';

@@ -140,6 +140,68 @@ export function fivetranRunStatus(runId: string, data: Connection): SyncRunStatu
   }
 }
 
+const listBody = z.object({
+  code: z.string(),
+  data: z.object({
+    items: z.array(
+      z.looseObject({
+        id: z.string(),
+        service: z.string().nullish(),
+        schema: z.string().nullish(),
+        group_id: z.string().nullish(),
+        paused: z.boolean().nullish(),
+        succeeded_at: z.string().nullish(),
+        failed_at: z.string().nullish(),
+        status: z.looseObject({ sync_state: z.string().nullish() }).nullish(),
+      }),
+    ),
+    next_cursor: z.string().nullish(),
+  }),
+});
+
+export interface FivetranConnectionSummary {
+  id: string;
+  service: string | null;
+  schema: string | null;
+  groupId: string | null;
+  paused: boolean;
+  syncState: string | null;
+  succeededAt: string | null;
+  failedAt: string | null;
+}
+
+/**
+ * Lists the account's connections (what older docs call connectors), one page at a time, so a user
+ * can find the id to configure: `GET /v1/connections?limit=&cursor=`
+ * (https://fivetran.com/docs/rest-api/api-reference/connections/list-connections). The account-wide
+ * list exists only under the current `connections` naming, whatever the config's apiPath.
+ */
+export async function listFivetranConnections(
+  rawConfig: unknown,
+  page: { cursor?: string; limit?: number } = {},
+  opts?: CallOptions,
+): Promise<ConnectorResponse<{ connections: FivetranConnectionSummary[]; nextCursor: string | null }>> {
+  const checked = checkConfig<FivetranConfig>('fivetran', rawConfig);
+  if ('fail' in checked) return checked.fail;
+  const base = baseUrl(API_BASE, opts);
+  if ('fail' in base) return base.fail;
+  const limit = Math.min(Math.max(1, page.limit ?? 100), 1000);
+  const query = new URLSearchParams({ limit: String(limit), ...(page.cursor ? { cursor: page.cursor } : {}) });
+  const parsed = parseBody(await call(checked.config, base.base, { method: 'GET', path: `/v1/connections?${query}` }, opts), listBody, PROVIDER);
+  if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Fivetran returned no list'));
+  const connections = parsed.body.data.items.map((c) => ({
+    id: c.id,
+    service: c.service ?? null,
+    schema: c.schema ?? null,
+    groupId: c.group_id ?? null,
+    paused: c.paused === true,
+    syncState: c.status?.sync_state ?? null,
+    succeededAt: c.succeeded_at ?? null,
+    failedAt: c.failed_at ?? null,
+  }));
+  return { ...parsed, body: { connections, nextCursor: parsed.body.data.next_cursor ?? null } };
+}
+
 export const fivetranExecutor: ConnectorExecutor<FivetranConfig> = {
   async testConnection(rawConfig, opts) {
     const checked = checkConfig<FivetranConfig>('fivetran', rawConfig);

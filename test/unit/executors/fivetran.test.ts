@@ -2,7 +2,7 @@
 // succeeded_at / failed_at / sync_state; the trigger body checked against Fivetran's own OpenAPI schema.
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { CallOptions, TriggerRequest } from '../../../src/core/envelope.js';
-import { fivetranExecutor } from '../../../src/executors/fivetran.js';
+import { fivetranExecutor, listFivetranConnections } from '../../../src/executors/fivetran.js';
 import { JSON_HEADERS, useMockAgent } from '../../helpers/mock-agent.js';
 import { closed, compileSchema, loadSpec, specsAvailable, warnIfSpecsMissing } from '../../helpers/specs.js';
 import { describeHttpContract } from './http-contract.js';
@@ -45,6 +45,43 @@ describe('fivetran testConnection', () => {
     expect(sent!.headers.authorization).toBe(BASIC);
     expect(sent!.headers.accept).toBe('application/json;version=2');
     expect(sent!.body ?? null).toBeNull();
+  });
+});
+
+describe('fivetran list connections', () => {
+  test('GET /v1/connections pages with limit and cursor and summarizes each connection', async () => {
+    reply('GET', '/v1/connections?limit=2', 200, {
+      code: 'Success',
+      data: {
+        items: [
+          { id: 'decent_dropsy', service: 'salesforce', schema: 'sf', group_id: 'g1', paused: false, status: { sync_state: 'scheduled' }, succeeded_at: '2025-01-01T00:00:00Z' },
+          { id: 'quiet_river', service: 'postgres', schema: 'pg', group_id: 'g1', paused: true, status: { sync_state: 'paused' } },
+        ],
+        next_cursor: 'c2',
+      },
+    });
+    reply('GET', '/v1/connections?limit=2&cursor=c2', 200, { code: 'Success', data: { items: [{ id: 'last_one', service: 'stripe' }], next_cursor: null } });
+    const first = await listFivetranConnections(config, { limit: 2 });
+    expect(first.body).toEqual({
+      nextCursor: 'c2',
+      connections: [
+        { id: 'decent_dropsy', service: 'salesforce', schema: 'sf', groupId: 'g1', paused: false, syncState: 'scheduled', succeededAt: '2025-01-01T00:00:00Z', failedAt: null },
+        { id: 'quiet_river', service: 'postgres', schema: 'pg', groupId: 'g1', paused: true, syncState: 'paused', succeededAt: null, failedAt: null },
+      ],
+    });
+    const second = await listFivetranConnections(config, { limit: 2, cursor: first.body!.nextCursor! });
+    expect(second.body).toMatchObject({ nextCursor: null, connections: [{ id: 'last_one', service: 'stripe' }] });
+    expect(mock.sent().every((r) => r.headers.authorization === BASIC)).toBe(true);
+  });
+
+  test('a 401 is unauthorized with the key and secret redacted; a missing secret sends nothing', async () => {
+    reply('GET', '/v1/connections?limit=100', 401, { code: 'AuthFailed', message: `bad credentials ${SECRET}` });
+    const res = await listFivetranConnections(config);
+    expect(res.error).toMatchObject({ code: 'unauthorized' });
+    expect(res.error!.message).not.toContain(SECRET);
+    const { apiSecret: _s, ...noSecret } = config;
+    expect((await listFivetranConnections(noSecret)).error?.code).toBe('missing_secret');
+    expect(mock.sent()).toHaveLength(1);
   });
 });
 
