@@ -25,7 +25,7 @@ export interface HttpRequest {
   form?: Record<string, QueryValue>;
   /** Raw body; the caller sets Content-Type. */
   body?: string | Uint8Array;
-  /** Every secret this call carries. They are redacted from errors and error bodies. */
+  /** Every secret this call carries (the Authorization header's credentials are added by itself). They are redacted from errors and error bodies. */
   secrets?: readonly (string | undefined | null)[];
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -75,8 +75,23 @@ function looksLikeJson(contentType: string, text: string): boolean {
 // undici / Node network error codes worth telling apart.
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
+/**
+ * The credentials a request carries in its Authorization header: the header value, and for
+ * `Basic`/`Bearer` its credential part (a provider may echo either). Redacted like declared secrets.
+ */
+function headerSecrets(headers: Record<string, string> | undefined): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (name.toLowerCase() !== 'authorization' && name.toLowerCase() !== 'proxy-authorization') continue;
+    out.push(value);
+    const m = /^(?:Basic|Bearer)\s+(.+)$/i.exec(value);
+    if (m) out.push(m[1]!);
+  }
+  return out;
+}
+
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
-  const secrets = req.secrets ?? [];
+  const secrets = [...(req.secrets ?? []), ...headerSecrets(req.headers)];
   const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const url = new URL(String(req.url));
   appendQuery(url, req.query);

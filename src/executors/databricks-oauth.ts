@@ -56,7 +56,7 @@ export function forgetDatabricksToken(c: M2MCredentials): void {
 
 async function fetchToken(c: M2MCredentials, opts?: CallOptions): Promise<{ token: string } | { fail: ConnectorResponse<never> }> {
   const authorization = basicAuth(c.clientId, c.clientSecret);
-  const secrets = [c.clientSecret, authorization, authorization.slice('Basic '.length)];
+  const secrets = [c.clientSecret];
   const res = await httpRequest({
     provider: 'Databricks OAuth',
     method: 'POST',

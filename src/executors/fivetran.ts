@@ -63,8 +63,7 @@ interface Call {
 
 async function call(config: FivetranConfig, base: string, c: Call, opts?: CallOptions): Promise<HttpResponse> {
   const authorization = basicAuth(config.apiKey, config.apiSecret);
-  // The key, the secret, the header and its base64 credentials: a body may echo any of them.
-  const secrets = [...secretsOf('fivetran', config), authorization, authorization.slice('Basic '.length)];
+  const secrets = secretsOf('fivetran', config);
   const res = await httpRequest({
     provider: PROVIDER,
     method: c.method,

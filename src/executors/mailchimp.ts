@@ -82,8 +82,7 @@ async function get(config: MailchimpConfig, url: string, query: Record<string, Q
     url,
     ...(query ? { query } : {}),
     headers: { authorization },
-    // The key, the header and its base64 credentials: a body may echo any of them.
-    secrets: [...secretsOf('mailchimp', config), authorization, authorization.slice('Basic '.length)],
+    secrets: secretsOf('mailchimp', config),
     timeoutMs: opts?.timeoutMs ?? mailchimp.policy.timeouts.requestMs,
     ...(opts?.signal ? { signal: opts.signal } : {}),
   });

@@ -83,7 +83,7 @@ export const segmentExecutor: ConnectorExecutor<SegmentConfig> = {
       url: `${base.base}/${msg.message.type}`,
       body: json,
       headers: { authorization, 'content-type': 'application/json' },
-      secrets: [...secretsOf('segment', config), authorization, authorization.slice('Basic '.length)],
+      secrets: secretsOf('segment', config),
       timeoutMs: opts?.timeoutMs ?? segment.policy.timeouts.requestMs,
       signal: opts?.signal,
     });

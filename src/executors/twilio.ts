@@ -82,8 +82,7 @@ export function refineTwilioError(res: HttpResponse, secrets: readonly string[])
 
 function credentials(config: TwilioConfig): { authorization: string; secrets: string[] } {
   const authorization = config.authMethod === 'api_key' ? basicAuth(config.apiKeySid, config.apiKeySecret) : basicAuth(config.accountSid, config.authToken);
-  // The header and its base64 part are as secret as the token itself.
-  return { authorization, secrets: [...secretsOf('twilio', config), authorization, authorization.slice('Basic '.length)] };
+  return { authorization, secrets: secretsOf('twilio', config) };
 }
 
 async function call(config: TwilioConfig, req: Pick<HttpRequest, 'method' | 'url' | 'query' | 'form'>, opts?: CallOptions): Promise<HttpResponse> {

@@ -78,7 +78,7 @@ function auth(config: ZendeskConfig): { authorization: string; secrets: string[]
   if (config.authMethod === 'oauth') return { authorization: `Bearer ${config.accessToken}`, secrets: secretsOf('zendesk', config) };
   const authorization = basicAuth(`${config.email}/token`, config.apiToken);
   // The token, the header and its base64 credentials: an error body may echo any of them.
-  return { authorization, secrets: [...secretsOf('zendesk', config), authorization, authorization.slice('Basic '.length)] };
+  return { authorization, secrets: secretsOf('zendesk', config) };
 }
 
 async function call(config: ZendeskConfig, method: 'GET' | 'POST', url: string, extra: { json?: unknown; headers?: Record<string, string> }, opts?: CallOptions) {

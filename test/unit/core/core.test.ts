@@ -114,3 +114,26 @@ describe('httpRequest', () => {
     expect(res.error).toMatchObject({ code: 'invalid_response', retryable: false });
   });
 });
+
+describe('redaction of the Authorization header', () => {
+  let agent: MockAgent;
+  let previous: Dispatcher;
+  beforeEach(() => {
+    previous = getGlobalDispatcher();
+    agent = new MockAgent();
+    agent.disableNetConnect();
+    setGlobalDispatcher(agent);
+  });
+  afterEach(async () => {
+    setGlobalDispatcher(previous);
+    await agent.close();
+  });
+
+  test('a provider echoing the Basic header or its base64 credentials sees both redacted, undeclared', async () => {
+    const header = `Basic ${Buffer.from('user:pa55word-xyz').toString('base64')}`;
+    agent.get('https://api.example.com').intercept({ path: '/x' }).reply(401, { message: `rejected ${header} (${header.slice(6)})` }, { headers: { 'content-type': 'application/json' } });
+    const res = await httpRequest({ provider: 'Example', method: 'GET', url: 'https://api.example.com/x', headers: { Authorization: header } });
+    expect(res.error?.message).not.toContain(header.slice(6));
+    expect(JSON.stringify(res.body)).not.toContain(header.slice(6));
+  });
+});
