@@ -14,7 +14,7 @@ import { httpRequest, type HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import type { BrazeConfig } from '../registry/connectors/braze.js';
 import { braze } from '../registry/connectors/braze.js';
-import { baseUrl, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Braze';
 /** Objects per request across the three arrays (legacy workspaces: 75 per array, so this is safe too). */
@@ -93,8 +93,7 @@ async function call(config: BrazeConfig, method: 'GET' | 'POST', url: string, js
     ...(json !== undefined ? { json } : {}),
     headers: { authorization: `Bearer ${config.apiKey}` },
     secrets,
-    timeoutMs: opts?.timeoutMs ?? braze.policy.timeouts.requestMs,
-    signal: opts?.signal,
+    ...callOptions(opts, braze.policy.timeouts.requestMs),
   });
   return refineBrazeError(res, secrets, hint?.(res.status));
 }

@@ -13,8 +13,8 @@ import { connectorError } from '../core/errors.js';
 import { httpRequest, type HttpResponse, type QueryValue } from '../core/http.js';
 import type { CensusConfig } from '../registry/connectors/census.js';
 import { CENSUS_HOSTS, census } from '../registry/connectors/census.js';
-import { callOptions, checkRunId, checkTriggerOptions, flag, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
-import { baseUrl, checkConfig, parseBody, secretsOf } from './support.js';
+import { checkRunId, checkTriggerOptions, flag, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
+import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Census';
 const RUN_ID = /^\d{1,20}$/;

@@ -4,12 +4,12 @@
 // Facts: https://docs.databricks.com/aws/en/dev-tools/auth/oauth-m2m
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { callOptions } from './support.js';
 import type { CallOptions, ConnectorResponse } from '../core/envelope.js';
 import { withError } from '../core/envelope.js';
 import { connectorError } from '../core/errors.js';
 import { httpRequest } from '../core/http.js';
 import { basicAuth, redact } from '../core/redact.js';
-import { callOptions } from './reverse-etl.js';
 
 const tokenBody = z.looseObject({
   access_token: z.string().min(1),

@@ -21,8 +21,8 @@ import { httpRequest, type HttpResponse } from '../core/http.js';
 import type { DatabricksConfig } from '../registry/connectors/databricks.js';
 import { databricks } from '../registry/connectors/databricks.js';
 import { databricksM2MToken, forgetDatabricksToken, type M2MCredentials } from './databricks-oauth.js';
-import { callOptions, checkRunId, checkTriggerOptions, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
-import { baseUrl, checkConfig, parseBody, secretsOf } from './support.js';
+import { checkRunId, checkTriggerOptions, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
+import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Databricks';
 // Statement ids are UUID-like ("01ed9db9-24c4-1cb6-a320-fb6ba3c0b6ed").

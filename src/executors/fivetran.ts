@@ -18,8 +18,8 @@ import { httpRequest, type HttpResponse } from '../core/http.js';
 import { basicAuth } from '../core/redact.js';
 import type { FivetranConfig } from '../registry/connectors/fivetran.js';
 import { fivetran } from '../registry/connectors/fivetran.js';
-import { callOptions, checkRunId, checkTriggerOptions, flag, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
-import { baseUrl, checkConfig, parseBody, secretsOf } from './support.js';
+import { checkRunId, checkTriggerOptions, flag, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
+import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Fivetran';
 const API_BASE = 'https://api.fivetran.com';

@@ -15,8 +15,8 @@ import { httpRequest, type HttpResponse, type QueryValue } from '../core/http.js
 import { redact } from '../core/redact.js';
 import type { HightouchConfig } from '../registry/connectors/hightouch.js';
 import { hightouch } from '../registry/connectors/hightouch.js';
-import { callOptions, checkRunId, checkTriggerOptions, flag, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
-import { baseUrl, checkConfig, parseBody, secretsOf } from './support.js';
+import { checkRunId, checkTriggerOptions, flag, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
+import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Hightouch';
 const API_BASE = 'https://api.hightouch.com';

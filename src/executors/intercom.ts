@@ -18,7 +18,7 @@ import { redact } from '../core/redact.js';
 import { delayUntilEpochSeconds } from '../core/retry-after.js';
 import type { IntercomConfig } from '../registry/connectors/intercom.js';
 import { INTERCOM_HOSTS, intercom } from '../registry/connectors/intercom.js';
-import { baseUrl, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Intercom';
 const DEFAULT_VERSION = '2.14';
@@ -106,8 +106,7 @@ async function call(config: IntercomConfig, method: 'GET' | 'POST', url: string,
       accept: 'application/json',
     },
     secrets,
-    timeoutMs: opts?.timeoutMs ?? intercom.policy.timeouts.requestMs,
-    signal: opts?.signal,
+    ...callOptions(opts, intercom.policy.timeouts.requestMs),
   });
   return refineIntercomError(res, secrets);
 }

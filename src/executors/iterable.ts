@@ -14,7 +14,7 @@ import { redact } from '../core/redact.js';
 import { parseRetryAfter } from '../core/retry-after.js';
 import type { IterableConfig } from '../registry/connectors/iterable.js';
 import { ITERABLE_HOSTS, iterable } from '../registry/connectors/iterable.js';
-import { baseUrl, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Iterable';
 /** Iterable's documented limit on an event id. */
@@ -83,8 +83,7 @@ async function call(config: IterableConfig, method: 'GET' | 'POST', url: string,
     ...(json !== undefined ? { json } : {}),
     headers: { 'api-key': config.apiKey },
     secrets,
-    timeoutMs: opts?.timeoutMs ?? iterable.policy.timeouts.requestMs,
-    signal: opts?.signal,
+    ...callOptions(opts, iterable.policy.timeouts.requestMs),
   });
   return refineIterableAnswer(res, secrets);
 }

@@ -19,8 +19,7 @@ import { redact } from '../core/redact.js';
 import type { KinesisConfig } from '../registry/connectors/kinesis.js';
 import { kinesis } from '../registry/connectors/kinesis.js';
 import { signAwsJsonPost } from './aws-sigv4.js';
-import { callOptions } from './reverse-etl.js';
-import { baseUrl, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Kinesis';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';

@@ -11,7 +11,7 @@ import { httpRequest, type HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import type { KlaviyoConfig } from '../registry/connectors/klaviyo.js';
 import { KLAVIYO_DEFAULT_REVISION, klaviyo } from '../registry/connectors/klaviyo.js';
-import { baseUrl, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Klaviyo';
 const JSON_API = 'application/vnd.api+json';
@@ -113,8 +113,7 @@ async function call(config: KlaviyoConfig, method: 'GET' | 'POST', url: string, 
       ...(json !== undefined ? { 'content-type': JSON_API } : {}),
     },
     secrets,
-    timeoutMs: opts?.timeoutMs ?? klaviyo.policy.timeouts.requestMs,
-    signal: opts?.signal,
+    ...callOptions(opts, klaviyo.policy.timeouts.requestMs),
   });
   return refineKlaviyoError(res, secrets);
 }

@@ -9,7 +9,7 @@ import { httpRequest, type HttpResponse, type QueryValue } from '../core/http.js
 import { basicAuth } from '../core/redact.js';
 import type { MailchimpConfig } from '../registry/connectors/mailchimp.js';
 import { mailchimp, mailchimpDataCenter } from '../registry/connectors/mailchimp.js';
-import { baseUrl, checkConfig, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Mailchimp';
 const MAX_COUNT = 1000;
@@ -83,8 +83,7 @@ async function get(config: MailchimpConfig, url: string, query: Record<string, Q
     ...(query ? { query } : {}),
     headers: { authorization },
     secrets: secretsOf('mailchimp', config),
-    timeoutMs: opts?.timeoutMs ?? mailchimp.policy.timeouts.requestMs,
-    ...(opts?.signal ? { signal: opts.signal } : {}),
+    ...callOptions(opts, mailchimp.policy.timeouts.requestMs),
   });
 }
 

@@ -10,7 +10,7 @@ import { httpRequest, type HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import type { PagerDutyConfig } from '../registry/connectors/pagerduty.js';
 import { PAGERDUTY_EVENTS_HOSTS, pagerduty } from '../registry/connectors/pagerduty.js';
-import { baseUrl, checkConfig, checkMessage, dedupValue, offlineCheck, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, offlineCheck, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'PagerDuty';
 const DEDUP_KEY_MAX = 255;
@@ -105,8 +105,7 @@ export const pagerdutyExecutor: ConnectorExecutor<PagerDutyConfig> = {
         url: `${base.base}/v2/enqueue`,
         json: event,
         secrets,
-        timeoutMs: opts?.timeoutMs ?? pagerduty.policy.timeouts.requestMs,
-        ...(opts?.signal ? { signal: opts.signal } : {}),
+        ...callOptions(opts, pagerduty.policy.timeouts.requestMs),
       }),
       secrets,
     );

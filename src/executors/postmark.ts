@@ -10,7 +10,7 @@ import { httpRequest, type HttpRequest, type HttpResponse } from '../core/http.j
 import { redact } from '../core/redact.js';
 import type { PostmarkConfig } from '../registry/connectors/postmark.js';
 import { postmark } from '../registry/connectors/postmark.js';
-import { baseUrl, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Postmark';
 const API = 'https://api.postmarkapp.com';
@@ -85,8 +85,7 @@ function call(config: PostmarkConfig, req: Pick<HttpRequest, 'method' | 'url' | 
     ...req,
     headers: { 'x-postmark-server-token': config.serverToken, accept: 'application/json', ...(req.json !== undefined ? { 'content-type': 'application/json' } : {}) },
     secrets,
-    timeoutMs: opts?.timeoutMs ?? postmark.policy.timeouts.requestMs,
-    ...(opts?.signal ? { signal: opts.signal } : {}),
+    ...callOptions(opts, postmark.policy.timeouts.requestMs),
   }).then((res) => refinePostmarkError(res, secrets));
 }
 

@@ -33,11 +33,6 @@ export function flag(value: string | undefined): boolean {
   return value === 'true';
 }
 
-/** The per-call HTTP options every executor passes on: the caller's timeout or the connector's, and its signal. */
-export function callOptions(opts: CallOptions | undefined, requestMs: number): { timeoutMs: number; signal?: AbortSignal } {
-  return { timeoutMs: opts?.timeoutMs ?? requestMs, ...(opts?.signal ? { signal: opts.signal } : {}) };
-}
-
 /**
  * Rewrites a failed answer's message as `<Provider> answered HTTP <status> (<code>): <message>` when
  * the provider's body names an error code, keeping the shared mapping's code, retryability and

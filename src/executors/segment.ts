@@ -11,7 +11,7 @@ import { httpRequest } from '../core/http.js';
 import { basicAuth } from '../core/redact.js';
 import type { SegmentConfig } from '../registry/connectors/segment.js';
 import { SEGMENT_HOSTS, segment } from '../registry/connectors/segment.js';
-import { baseUrl, checkConfig, checkMessage, dedupValue, offlineCheck, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, offlineCheck, secretsOf } from './support.js';
 
 const PROVIDER = 'Segment';
 /** Segment's limit per call (and per event of a batch). */
@@ -84,8 +84,7 @@ export const segmentExecutor: ConnectorExecutor<SegmentConfig> = {
       body: json,
       headers: { authorization, 'content-type': 'application/json' },
       secrets: secretsOf('segment', config),
-      timeoutMs: opts?.timeoutMs ?? segment.policy.timeouts.requestMs,
-      signal: opts?.signal,
+      ...callOptions(opts, segment.policy.timeouts.requestMs),
     });
     if (!res.ok) return withError(res, res.error!);
     // The 200 body ({"success": true}) proves nothing more than receipt; it is not checked.

@@ -12,7 +12,7 @@ import { redact } from '../core/redact.js';
 import { delayUntilEpochSeconds } from '../core/retry-after.js';
 import type { SendGridConfig } from '../registry/connectors/sendgrid.js';
 import { SENDGRID_HOSTS, sendgrid } from '../registry/connectors/sendgrid.js';
-import { baseUrl, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'SendGrid';
 const MAX_RECIPIENTS = 1000; // to + cc + bcc per request
@@ -85,8 +85,7 @@ function call(config: SendGridConfig, req: Pick<HttpRequest, 'method' | 'url' | 
     ...req,
     headers: { authorization: `Bearer ${config.apiKey}` },
     secrets,
-    timeoutMs: opts?.timeoutMs ?? sendgrid.policy.timeouts.requestMs,
-    ...(opts?.signal ? { signal: opts.signal } : {}),
+    ...callOptions(opts, sendgrid.policy.timeouts.requestMs),
   }).then((res) => refineSendGridError(res, secrets));
 }
 

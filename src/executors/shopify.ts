@@ -8,7 +8,7 @@ import { connectorError } from '../core/errors.js';
 import { httpRequest, type HttpResponse } from '../core/http.js';
 import type { ShopifyConfig } from '../registry/connectors/shopify.js';
 import { shopify } from '../registry/connectors/shopify.js';
-import { baseUrl, checkConfig, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Shopify';
 const MAX_LIMIT = 250;
@@ -62,8 +62,7 @@ export const shopifyExecutor: ConnectorExecutor<ShopifyConfig> = {
       url: `${base.base}/admin/api/${config.apiVersion}/shop.json`,
       headers: authHeaders(config),
       secrets: secretsOf('shopify', config),
-      timeoutMs: opts?.timeoutMs ?? shopify.policy.timeouts.requestMs,
-      ...(opts?.signal ? { signal: opts.signal } : {}),
+      ...callOptions(opts, shopify.policy.timeouts.requestMs),
     });
     return parseBody(refineRateLimit(res), shopBody, PROVIDER);
   },
@@ -91,8 +90,7 @@ export const shopifyExecutor: ConnectorExecutor<ShopifyConfig> = {
         query,
         headers: authHeaders(config),
         secrets: secretsOf('shopify', config),
-        timeoutMs: opts?.timeoutMs ?? shopify.policy.timeouts.requestMs,
-        ...(opts?.signal ? { signal: opts.signal } : {}),
+        ...callOptions(opts, shopify.policy.timeouts.requestMs),
       }),
     );
     const parsed = parseBody(res, ordersBody, PROVIDER);

@@ -10,7 +10,7 @@ import { httpRequest, type HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import type { SlackConfig } from '../registry/connectors/slack.js';
 import { slack } from '../registry/connectors/slack.js';
-import { checkConfig, checkMessage, offlineCheck, secretsOf, webhookTarget } from './support.js';
+import { callOptions, checkConfig, checkMessage, offlineCheck, secretsOf, webhookTarget } from './support.js';
 
 const PROVIDER = 'Slack';
 // Block Kit: "You can include up to 50 blocks in each message".
@@ -97,8 +97,7 @@ export const slackExecutor: ConnectorExecutor<SlackConfig> = {
         url: target.url,
         json: msg.message,
         secrets,
-        timeoutMs: opts?.timeoutMs ?? slack.policy.timeouts.requestMs,
-        ...(opts?.signal ? { signal: opts.signal } : {}),
+        ...callOptions(opts, slack.policy.timeouts.requestMs),
       }),
     );
     if (!res.ok) return withError(res, res.error!);

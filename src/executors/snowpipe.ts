@@ -16,9 +16,9 @@ import { connectorError } from '../core/errors.js';
 import { httpRequest, type HttpResponse } from '../core/http.js';
 import type { SnowpipeConfig } from '../registry/connectors/snowpipe.js';
 import { snowpipe } from '../registry/connectors/snowpipe.js';
-import { callOptions, withCodedMessage } from './reverse-etl.js';
+import { withCodedMessage } from './reverse-etl.js';
 import { snowpipeJwt } from './snowpipe-jwt.js';
-import { baseUrl, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Snowpipe';
 const MAX_FILES = 5_000;

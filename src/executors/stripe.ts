@@ -9,7 +9,7 @@ import { httpRequest, type HttpResponse, type QueryValue } from '../core/http.js
 import { redact } from '../core/redact.js';
 import type { StripeConfig } from '../registry/connectors/stripe.js';
 import { stripe } from '../registry/connectors/stripe.js';
-import { baseUrl, checkConfig, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Stripe';
 const API_BASE = 'https://api.stripe.com';
@@ -80,8 +80,7 @@ async function get(config: StripeConfig, url: string, query: Record<string, Quer
     ...(query ? { query } : {}),
     headers: headersFor(config),
     secrets,
-    timeoutMs: opts?.timeoutMs ?? stripe.policy.timeouts.requestMs,
-    ...(opts?.signal ? { signal: opts.signal } : {}),
+    ...callOptions(opts, stripe.policy.timeouts.requestMs),
   });
   return refineStripeError(res, secrets);
 }

@@ -113,3 +113,8 @@ export function webhookTarget(webhookUrl: string, opts: CallOptions | undefined)
 export function offlineCheck(note: string): ConnectorResponse<{ check: 'offline'; note: string }> {
   return { ok: true, status: 0, latencyMs: 0, body: { check: 'offline', note } };
 }
+
+/** The per-call timeout (the caller's, else the connector's request timeout) and cancellation signal. */
+export function callOptions(opts: CallOptions | undefined, requestMs: number): { timeoutMs: number; signal?: AbortSignal } {
+  return { timeoutMs: opts?.timeoutMs ?? requestMs, ...(opts?.signal ? { signal: opts.signal } : {}) };
+}

@@ -13,7 +13,7 @@ import { httpRequest, type HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import type { TeamsConfig } from '../registry/connectors/teams.js';
 import { isLegacyTeamsWebhook, teams } from '../registry/connectors/teams.js';
-import { checkConfig, checkMessage, offlineCheck, secretsOf, webhookTarget } from './support.js';
+import { callOptions, checkConfig, checkMessage, offlineCheck, secretsOf, webhookTarget } from './support.js';
 
 const PROVIDER = 'Microsoft Teams';
 // "The message size limit is 28 KB"; larger posts are refused (413), so refuse before sending.
@@ -133,8 +133,7 @@ export const teamsExecutor: ConnectorExecutor<TeamsConfig> = {
         url: target.url,
         json: payload,
         secrets,
-        timeoutMs: opts?.timeoutMs ?? teams.policy.timeouts.requestMs,
-        ...(opts?.signal ? { signal: opts.signal } : {}),
+        ...callOptions(opts, teams.policy.timeouts.requestMs),
       }),
     );
     if (!res.ok) return withError(res, res.error!);

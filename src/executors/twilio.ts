@@ -10,7 +10,7 @@ import { httpRequest, type HttpRequest, type HttpResponse } from '../core/http.j
 import { basicAuth, redact } from '../core/redact.js';
 import type { TwilioConfig } from '../registry/connectors/twilio.js';
 import { twilio } from '../registry/connectors/twilio.js';
-import { baseUrl, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Twilio';
 const API = 'https://api.twilio.com';
@@ -92,8 +92,7 @@ async function call(config: TwilioConfig, req: Pick<HttpRequest, 'method' | 'url
     ...req,
     headers: { authorization },
     secrets,
-    timeoutMs: opts?.timeoutMs ?? twilio.policy.timeouts.requestMs,
-    ...(opts?.signal ? { signal: opts.signal } : {}),
+    ...callOptions(opts, twilio.policy.timeouts.requestMs),
   });
   return refineTwilioError(res, secrets);
 }

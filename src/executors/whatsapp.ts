@@ -11,7 +11,7 @@ import { httpRequest, type HttpResponse, type HttpRequest } from '../core/http.j
 import { redact } from '../core/redact.js';
 import type { WhatsAppConfig } from '../registry/connectors/whatsapp.js';
 import { whatsapp } from '../registry/connectors/whatsapp.js';
-import { baseUrl, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'WhatsApp';
 const GRAPH = 'https://graph.facebook.com';
@@ -97,8 +97,7 @@ function request(config: WhatsAppConfig, req: Pick<HttpRequest, 'method' | 'url'
     ...req,
     headers: { authorization: `Bearer ${config.accessToken}` },
     secrets,
-    timeoutMs: opts?.timeoutMs ?? whatsapp.policy.timeouts.requestMs,
-    ...(opts?.signal ? { signal: opts.signal } : {}),
+    ...callOptions(opts, whatsapp.policy.timeouts.requestMs),
   }).then((res) => refineWhatsAppError(res, secrets));
 }
 

@@ -12,7 +12,7 @@ import { httpRequest, type HttpResponse } from '../core/http.js';
 import { basicAuth, redact } from '../core/redact.js';
 import type { ZendeskConfig } from '../registry/connectors/zendesk.js';
 import { zendesk } from '../registry/connectors/zendesk.js';
-import { baseUrl, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Zendesk';
 // Zendesk documents no length for the key; 255 characters is the limit usually cited (unverified),
@@ -90,8 +90,7 @@ async function call(config: ZendeskConfig, method: 'GET' | 'POST', url: string, 
     ...(extra.json !== undefined ? { json: extra.json } : {}),
     headers: { authorization, ...extra.headers },
     secrets,
-    timeoutMs: opts?.timeoutMs ?? zendesk.policy.timeouts.requestMs,
-    signal: opts?.signal,
+    ...callOptions(opts, zendesk.policy.timeouts.requestMs),
   });
   return refineZendeskError(res, secrets);
 }
