@@ -10,7 +10,21 @@ import { workflowTaskQueue } from '../../temporal/task-queues.js';
 import type { testConnectionWorkflow } from '../../../workflows/test-connection.js';
 import { withContext } from '../context.js';
 import { CliError, color, parseAssignments, printJson, printTable } from '../output.js';
-import { readConnectionFile } from './sync.js';
+
+/** A connection file: {"id": "...", "connector": "shopify", "config": {...}}. */
+export async function readConnectionFile(path: string): Promise<NewConnection> {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new CliError(`Cannot read connection file ${path}: ${(err as Error).message}`);
+  }
+  const { id, connector, config, baseUrlOverride } = parsed;
+  if (typeof id !== 'string' || typeof connector !== 'string' || !config || typeof config !== 'object') {
+    throw new CliError(`${path} must hold {"id": "...", "connector": "<connector id>", "config": {...}}`);
+  }
+  return { id, connectorId: connector, config: config as Record<string, unknown>, ...(typeof baseUrlOverride === 'string' ? { baseUrlOverride } : {}) };
+}
 
 /** What `show` and `list` print: secret values never, their references (names of env vars, paths) yes. */
 export function redactedConfig(record: ConnectionRecord): Record<string, unknown> {

@@ -1,16 +1,14 @@
 // `pipeline sync`: register a connection from a config file (optional) and run a pull sync of it,
 // showing progress until it ends. Ctrl-C detaches: the sync goes on in Temporal.
-import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
-import { createConnectionStore } from '../../connections/index.js';
 import type { ConnectionStore } from '../../connections/types.js';
-import { ConnectionError, type NewConnection } from '../../connections/types.js';
-import { loadSettings } from '../../settings.js';
-import { connectClient, followSync, startSync, syncWorkflowId } from '../../temporal/client.js';
-import { dataConverterFromEnv } from '../../temporal/codec.js';
+import { ConnectionError } from '../../connections/types.js';
 import { getConnector } from '../../registry/index.js';
+import { followSync, startSync, syncWorkflowId } from '../../temporal/client.js';
 import { workflowTaskQueue } from '../../temporal/task-queues.js';
+import { withContext } from '../context.js';
 import { CliError, color, formatDuration, printJson } from '../output.js';
+import { readConnectionFile } from './connections.js';
 import { createProgressView } from '../progress.js';
 
 export interface SyncOptions {
@@ -22,21 +20,6 @@ export interface SyncOptions {
   wait?: boolean;
   /** Cancel the running sync of this connection and stream instead of starting one. */
   cancel?: boolean;
-}
-
-/** A connection file: {"id": "...", "connector": "shopify", "config": {...}}. */
-export async function readConnectionFile(path: string): Promise<NewConnection> {
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new CliError(`Cannot read connection file ${path}: ${(err as Error).message}`);
-  }
-  const { id, connector, config, baseUrlOverride } = parsed;
-  if (typeof id !== 'string' || typeof connector !== 'string' || !config || typeof config !== 'object') {
-    throw new CliError(`${path} must hold {"id": "...", "connector": "<connector id>", "config": {...}}`);
-  }
-  return { id, connectorId: connector, config: config as Record<string, unknown>, ...(typeof baseUrlOverride === 'string' ? { baseUrlOverride } : {}) };
 }
 
 async function warnIfNoWorker(client: Client, namespace: string, taskQueue: string): Promise<void> {
@@ -51,24 +34,23 @@ async function warnIfNoWorker(client: Client, namespace: string, taskQueue: stri
 }
 
 export async function syncCommand(connectionId: string | undefined, opts: SyncOptions): Promise<void> {
-  const settings = loadSettings();
-  const store = createConnectionStore(settings);
-  if (opts.config) {
-    const conn = await readConnectionFile(opts.config);
-    if (connectionId && connectionId !== conn.id) throw new CliError(`${opts.config} describes "${conn.id}", not "${connectionId}"`);
-    try {
-      await store.put(conn);
-    } catch (err) {
-      if (err instanceof ConnectionError) throw new CliError(err.message);
-      throw err;
+  await withContext(async (ctx) => {
+    const { settings, store } = ctx;
+    if (opts.config) {
+      const conn = await readConnectionFile(opts.config);
+      if (connectionId && connectionId !== conn.id) throw new CliError(`${opts.config} describes "${conn.id}", not "${connectionId}"`);
+      try {
+        await store.put(conn);
+      } catch (err) {
+        if (err instanceof ConnectionError) throw new CliError(err.message);
+        throw err;
+      }
+      connectionId = conn.id;
+      if (!opts.json) process.stdout.write(`Registered connection ${color.bold(conn.id)} (${conn.connectorId}) in ${settings.connectionsFile}\n`);
     }
-    connectionId = conn.id;
-    if (!opts.json) process.stdout.write(`Registered connection ${color.bold(conn.id)} (${conn.connectorId}) in ${settings.connectionsFile}\n`);
-  }
-  if (!connectionId) throw new CliError('Name a connection, or give --config <file>');
+    if (!connectionId) throw new CliError('Name a connection, or give --config <file>');
 
-  const client = await connectClient(settings, dataConverterFromEnv());
-  try {
+    const client = await ctx.client();
     if (opts.cancel) {
       await cancelSync(client, store, connectionId, opts.stream, settings.namePrefix, opts.json ?? false);
       return;
@@ -102,10 +84,7 @@ export async function syncCommand(connectionId: string | undefined, opts: SyncOp
           `${result.storedRecords} records stored in ${result.location}; next incremental sync starts from ${result.watermark ?? 'the beginning'}\n`,
       );
     }
-  } finally {
-    await client.connection.close();
-    await store.close?.();
-  }
+  });
 }
 
 async function cancelSync(client: Client, store: ConnectionStore, connectionId: string, stream: string | undefined, namePrefix: string, json: boolean): Promise<void> {
