@@ -2,7 +2,7 @@
 // Census, Databricks, Kinesis): trigger-option validation, run-id checks and the "(CODE): message"
 // refinement of provider error bodies. Kept apart from support.ts so these six files own it.
 import type { z } from 'zod';
-import type { CallOptions, ConnectorResponse, SyncRunState, SyncRunStatus } from '../core/envelope.js';
+import type { ConnectorResponse, SyncRunState, SyncRunStatus } from '../core/envelope.js';
 import { failBeforeSend, withBody } from '../core/envelope.js';
 import type { HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
