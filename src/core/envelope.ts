@@ -22,6 +22,13 @@ export interface CallOptions {
    * (PIPELINE_SANDBOX=1) and only for loopback hosts; anything else fails with invalid_config.
    */
   baseUrlOverride?: string;
+  /**
+   * When the first attempt of this delivery was scheduled (epoch ms), the same on every retry. For
+   * providers that de-duplicate on a timestamp (Intercom events: user, name and created_at).
+   */
+  firstAttemptAtMs?: number;
+  /** The clock, for date rules (API version retirement); tests inject one. Default Date.now. */
+  now?: () => number;
 }
 
 export interface SourceRecord {

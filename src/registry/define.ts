@@ -4,6 +4,7 @@ import { checkAllowedUrl } from '../core/url-guard.js';
 import { isSecretRef } from '../core/secret-ref.js';
 import type { ConnectorPolicy } from '../policies/types.js';
 import type { AnyField, FieldMap, FieldValues, SelectOption, ValidationHints } from './fields.js';
+import { versionStatus, type VersionPolicy, type VersionStatus } from './versions.js';
 
 export type ConnectorCategory = 'messaging' | 'cdp_support' | 'commerce_source' | 'reverse_etl';
 
@@ -54,6 +55,8 @@ export interface ConnectorDefinition<A extends readonly AuthMethodSpec[] = reado
   /** Rules across fields (e.g. "from or messagingServiceSid"). Secret values may be references here. */
   refine?: (config: Record<string, unknown>) => FieldIssue[];
   policy: ConnectorPolicy;
+  /** For connectors that pin a provider API version: the current one, the accepted ones and their end of support. */
+  apiVersion?: VersionPolicy;
   notes?: readonly string[];
 }
 
@@ -96,6 +99,8 @@ export interface FormSpec {
   credentialCheck: string;
   idempotency: IdempotencySupport;
   authMethods: { id: string; label: string; help?: string; fields: FormField[] }[];
+  /** The pinned API version's policy, where the connector has one. */
+  apiVersion?: VersionPolicy;
   notes: readonly string[];
 }
 
@@ -111,6 +116,8 @@ export interface Connector<C = Record<string, unknown>> extends ConnectorDefinit
   /** Keys of the secret fields of an auth method (all methods when omitted). */
   secretFields(authMethod?: string): string[];
   formSpec(): FormSpec;
+  /** The support status of the API version a config pins (null when the connector pins none). */
+  versionStatus(config: Record<string, unknown>, nowMs?: number): VersionStatus | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,6 +236,11 @@ export function defineConnector<const A extends readonly AuthMethodSpec[]>(
   def: ConnectorDefinition<A>,
 ): Connector<ConfigOf<ConnectorDefinition<A>>> {
   type C = ConfigOf<ConnectorDefinition<A>>;
+  if (def.apiVersion) {
+    const field = def.apiVersion.field;
+    if (!def.authMethods.some((m) => field in m.connectionFields)) throw new Error(`${def.id}: apiVersion.field "${field}" is not a connection field`);
+    if (!def.apiVersion.versions.some((v) => v.version === def.apiVersion!.current)) throw new Error(`${def.id}: the current API version is not in its list`);
+  }
   const configSchema = buildSchema(def, false) as unknown as z.ZodType<C>;
   const storedConfigSchema = buildSchema(def, true);
   return {
@@ -245,6 +257,11 @@ export function defineConnector<const A extends readonly AuthMethodSpec[]>(
       }
       return [...keys];
     },
+    versionStatus(config, nowMs) {
+      if (!def.apiVersion) return null;
+      const value = config[def.apiVersion.field];
+      return versionStatus(def.name, def.apiVersion, typeof value === 'string' && value !== '' ? value : undefined, nowMs);
+    },
     formSpec() {
       return JSON.parse(
         JSON.stringify({
@@ -257,6 +274,7 @@ export function defineConnector<const A extends readonly AuthMethodSpec[]>(
           credentialCheck: def.credentialCheck,
           idempotency: def.idempotency,
           notes: def.notes ?? [],
+          ...(def.apiVersion ? { apiVersion: def.apiVersion } : {}),
           authMethods: def.authMethods.map((m) => ({
             id: m.id,
             label: m.label,

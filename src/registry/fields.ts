@@ -1,5 +1,6 @@
 // Field builders: a connector declares its connection and auth fields once, with these. The zod
 // validation, the typed config and the UI form description are all derived from that declaration.
+import { versionCheck, type VersionPolicy } from './versions.js';
 
 export type FieldKind = 'text' | 'password' | 'textarea' | 'select' | 'number';
 
@@ -99,3 +100,29 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
 export type FieldValues<M extends FieldMap> = Simplify<
   { [K in RequiredKeys<M>]: ValueOf<M[K]> } & { [K in Exclude<keyof M, RequiredKeys<M>>]?: ValueOf<M[K]> }
 >;
+
+/**
+ * The field holding a pinned provider API version: a select of the versions the registry declares
+ * (src/registry/versions.ts), defaulting to the current one, refusing a retired one by date.
+ */
+export function apiVersionField(connectorName: string, policy: VersionPolicy, o: { help: string; required?: false }): FieldSpec<string, false> {
+  return {
+    kind: 'select',
+    secret: false,
+    label: policy.label.charAt(0).toUpperCase() + policy.label.slice(1),
+    help: `${o.help} ${policy.rule}`,
+    required: false,
+    default: policy.current,
+    options: policy.versions.map((v) => ({
+      value: v.version,
+      label: v.version === policy.current
+        ? `${v.version} (current)`
+        : v.retiresOn
+          ? `${v.version} (retires ${v.retiresOn})`
+          : v.supportedUntil
+            ? `${v.version} (supported until ${v.supportedUntil})`
+            : v.version,
+    })),
+    check: versionCheck(connectorName, policy),
+  };
+}

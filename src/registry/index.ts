@@ -67,3 +67,4 @@ export function formSpec(id: string): FormSpec {
 
 export * from './define.js';
 export * from './fields.js';
+export * from './versions.js';

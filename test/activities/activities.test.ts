@@ -14,7 +14,7 @@ import { JsonlSink } from '../../src/sinks/jsonl.js';
 
 const TOKEN = 'shpat_activity_test_token_0001';
 const SHOP = 'https://act-test.myshopify.com';
-const ORDERS = '/admin/api/2025-07/orders.json';
+const ORDERS = '/admin/api/2026-10/orders.json';
 
 let agent: MockAgent;
 let previous: Dispatcher;
@@ -135,13 +135,13 @@ describe('pullPage', () => {
 
 describe('testConnection', () => {
   test('answers status and latency on success', async () => {
-    agent.get(SHOP).intercept({ path: '/admin/api/2025-07/shop.json', headers: { 'x-shopify-access-token': TOKEN } }).reply(200, { shop: { id: 7 } }, json);
+    agent.get(SHOP).intercept({ path: '/admin/api/2026-10/shop.json', headers: { 'x-shopify-access-token': TOKEN } }).reply(200, { shop: { id: 7 } }, json);
     const res = await mockEnv().run(activities().testConnection, { connectionId: 'shop' });
     expect(res).toMatchObject({ ok: true, status: 200, connectorId: 'shopify', check: 'api' });
   });
 
   test('fails with the error code as type', async () => {
-    agent.get(SHOP).intercept({ path: '/admin/api/2025-07/shop.json' }).reply(403, { errors: 'missing scope' }, json);
+    agent.get(SHOP).intercept({ path: '/admin/api/2026-10/shop.json' }).reply(403, { errors: 'missing scope' }, json);
     const f = await failureOf(mockEnv().run(activities().testConnection, { connectionId: 'shop' }));
     expect(f.type).toBe('forbidden');
   });

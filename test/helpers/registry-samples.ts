@@ -70,7 +70,7 @@ export const validSamples: Record<ConnectorId, Record<string /* authMethod */, R
     api_key: { restEndpoint: 'https://rest.iad-01.braze.com', apiKey: 'fake-braze-rest-api-key' },
   },
   shopify: {
-    access_token: { shopDomain: 'demo-store.myshopify.com', accessToken: 'shpat_fake_token_0000', apiVersion: '2025-07' },
+    access_token: { shopDomain: 'demo-store.myshopify.com', accessToken: 'shpat_fake_token_0000', apiVersion: '2026-07' },
   },
   stripe: {
     secret_key: { secretKey: `sk_test_${'FAKE'.repeat(6)}` },

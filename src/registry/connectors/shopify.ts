@@ -4,7 +4,31 @@
 // https://shopify.dev/docs/api/admin-rest/latest/resources/order
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
-import { password, text } from '../fields.js';
+import { apiVersionField, password, text } from '../fields.js';
+import type { VersionPolicy } from '../versions.js';
+
+/**
+ * Admin API versions. https://shopify.dev/docs/api/usage/versioning : a stable version ships every
+ * quarter (YYYY-01/04/07/10, 5pm UTC on the 1st) and "is supported for a minimum of 12 months"; a
+ * request to a version past support is answered by the oldest supported version instead ("Shopify
+ * falls forward when your selected version becomes inaccessible"), so an expired pin keeps running
+ * with a warning rather than being refused. Release candidates and `unstable` are not offered.
+ */
+export const SHOPIFY_VERSIONS: VersionPolicy = {
+  field: 'apiVersion',
+  label: 'Admin API version',
+  current: '2026-10',
+  rule: 'Shopify supports each stable version for at least 12 months, then answers with the oldest supported version instead.',
+  source: 'https://shopify.dev/docs/api/usage/versioning',
+  versions: [
+    { version: '2026-10', released: '2026-10-01', supportedUntil: '2027-10-01' },
+    { version: '2026-07', released: '2026-07-01', supportedUntil: '2027-07-01' },
+    { version: '2026-04', released: '2026-04-01', supportedUntil: '2027-04-01' },
+    { version: '2026-01', released: '2026-01-01', supportedUntil: '2027-01-01' },
+    { version: '2025-10', released: '2025-10-01', supportedUntil: '2026-10-01', note: 'Shopify now answers with the oldest supported version' },
+    { version: '2025-07', released: '2025-07-01', supportedUntil: '2026-07-01', note: 'Shopify now answers with the oldest supported version' },
+  ],
+};
 
 /** Accepts `shop`, `shop.myshopify.com` or an admin URL and keeps `shop.myshopify.com`. */
 export function normalizeShopDomain(value: string): string {
@@ -38,13 +62,7 @@ export const shopify = defineConnector({
           normalize: normalizeShopDomain,
           validation: { pattern: '[a-z0-9][a-z0-9-]*\\.myshopify\\.com', patternDescription: 'a <name>.myshopify.com domain' },
         }),
-        apiVersion: text({
-          label: 'API version',
-          help: 'Quarterly Admin API version (YYYY-01/04/07/10); each is supported for about a year.',
-          required: false,
-          default: '2025-07',
-          validation: { pattern: '\\d{4}-(01|04|07|10)', patternDescription: 'a quarterly version such as 2025-07' },
-        }),
+        apiVersion: apiVersionField('Shopify', SHOPIFY_VERSIONS, { help: 'Quarterly Admin API version in the request path.' }),
         startDate: text({
           label: 'Start date',
           help: 'Earliest updated_at to pull on the first (full) sync, ISO-8601. Empty means all orders.',
@@ -63,6 +81,7 @@ export const shopify = defineConnector({
       },
     },
   ],
+  apiVersion: SHOPIFY_VERSIONS,
   policy: definePolicy({
     source: 'https://shopify.dev/docs/api/admin-rest/usage/rate-limits',
     // Leaky bucket: 40 requests, refilled at 2/s on standard plans.

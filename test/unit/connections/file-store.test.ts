@@ -20,7 +20,7 @@ afterEach(async () => rm(dir, { recursive: true, force: true }));
 test('adds, lists, gets and removes; the file has mode 0600', async () => {
   await store.add(shop);
   expect((await store.list()).map((c) => c.id)).toEqual(['my-shop']);
-  expect((await store.get('my-shop'))?.config.apiVersion).toBe('2025-07'); // default applied on write
+  expect((await store.get('my-shop'))?.config.apiVersion).toBe('2026-10'); // default applied on write
   expect((await stat(store.path)).mode & 0o777).toBe(0o600);
   expect(await store.remove('my-shop')).toBe(true);
   expect(await store.get('my-shop')).toBeNull();

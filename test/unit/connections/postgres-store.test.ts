@@ -33,7 +33,7 @@ test('adds, lists, gets and removes', async () => {
   await store.add({ ...shop, id: 'another-shop' });
   expect((await store.list()).map((c) => c.id)).toEqual(['another-shop', 'my-shop']);
   const got = await store.get('my-shop');
-  expect(got?.config.apiVersion).toBe('2025-07'); // default applied on write
+  expect(got?.config.apiVersion).toBe('2026-10'); // default applied on write
   expect(got?.config.accessToken).toBe('env:MY_SHOP_TOKEN');
   expect(got).toEqual(added);
   expect(await store.remove('my-shop')).toBe(true);

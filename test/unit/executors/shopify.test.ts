@@ -9,7 +9,7 @@ const mock = useMockAgent();
 
 const TOKEN = 'shpat_0123456789abcdef0123456789abcdef';
 const ORIGIN = 'https://demo.myshopify.com';
-const ORDERS = '/admin/api/2025-07/orders.json';
+const ORDERS = '/admin/api/2026-10/orders.json';
 const config = { shopDomain: 'demo.myshopify.com', accessToken: TOKEN };
 
 const pull = (cfg: Record<string, unknown>, req: Parameters<NonNullable<typeof shopifyExecutor.pull>>[1], opts?: CallOptions) =>
@@ -29,18 +29,18 @@ function replyOrders(orders: unknown[], linkHeader?: string) {
 
 describe('shopify testConnection', () => {
   test('GET /admin/api/{version}/shop.json with X-Shopify-Access-Token', async () => {
-    mock.agent.get(ORIGIN).intercept({ path: '/admin/api/2024-10/shop.json', method: 'GET' })
+    mock.agent.get(ORIGIN).intercept({ path: '/admin/api/2026-04/shop.json', method: 'GET' })
       .reply(200, JSON.stringify({ shop: { id: 548380009, name: 'Demo' } }), { headers: JSON_HEADERS });
-    const res = await shopifyExecutor.testConnection({ ...config, apiVersion: '2024-10' } as never);
+    const res = await shopifyExecutor.testConnection({ ...config, apiVersion: '2026-04' } as never);
     expect(res).toMatchObject({ ok: true, status: 200, body: { shop: { id: 548380009 } } });
     const [sent] = mock.sent();
     expect(sent!.method).toBe('GET');
-    expect(sent!.url.href).toBe(`${ORIGIN}/admin/api/2024-10/shop.json`);
+    expect(sent!.url.href).toBe(`${ORIGIN}/admin/api/2026-04/shop.json`);
     expect(sent!.headers['x-shopify-access-token']).toBe(TOKEN);
   });
 
   test('an admin URL as shop domain is normalised to the myshopify host', async () => {
-    mock.agent.get(ORIGIN).intercept({ path: '/admin/api/2025-07/shop.json', method: 'GET' })
+    mock.agent.get(ORIGIN).intercept({ path: '/admin/api/2026-10/shop.json', method: 'GET' })
       .reply(200, JSON.stringify({ shop: { id: 1 } }), { headers: JSON_HEADERS });
     const res = await shopifyExecutor.testConnection({ ...config, shopDomain: 'https://Demo.myshopify.com/admin' } as never);
     expect(res.ok).toBe(true);
