@@ -73,9 +73,32 @@ export interface SyncRunStatus {
   details?: Record<string, unknown>;
 }
 
+/** One message's outcome inside a batch answer, in the order the messages were given. */
+export interface BatchItemResult {
+  ok: boolean;
+  /** The provider's id for the delivered item, where it returns one (Kinesis SequenceNumber). */
+  id?: string;
+  /** Why this item failed (the provider's per-item reason), mapped like a whole-call failure. */
+  error?: ConnectorError;
+}
+
+export interface BatchResult {
+  items: BatchItemResult[];
+}
+
+export interface BatchCallOptions extends CallOptions {
+  /** One idempotency key per message, in order (fed to the provider's per-item de-duplication). */
+  idempotencyKeys?: readonly string[];
+}
+
 export interface ConnectorExecutor<C> {
   testConnection(config: C, opts?: CallOptions): Promise<ConnectorResponse>;
   send?(config: C, message: unknown, opts?: CallOptions): Promise<ConnectorResponse>;
+  /**
+   * Several messages in one provider call (a batch endpoint). `ok: false` when the whole call failed;
+   * otherwise each message has its own result, so that partial failures are known per message.
+   */
+  sendBatch?(config: C, messages: readonly unknown[], opts?: BatchCallOptions): Promise<ConnectorResponse<BatchResult>>;
   pull?(config: C, req: PullRequest, opts?: CallOptions): Promise<ConnectorResponse<PullPage>>;
   /** Reverse-ETL: start a provider-side sync or statement; body is its SyncRunStatus. */
   trigger?(config: C, req: TriggerRequest, opts?: CallOptions): Promise<ConnectorResponse<SyncRunStatus>>;

@@ -5,13 +5,14 @@
 // https://developers.klaviyo.com/en/docs/api_versioning_and_deprecation_policy
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { CallOptions, ConnectorExecutor } from '../core/envelope.js';
+import type { ConnectorExecutor } from '../core/envelope.js';
 import { withBody, withError } from '../core/envelope.js';
-import { httpRequest, type HttpResponse } from '../core/http.js';
+import type { HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import type { KlaviyoConfig } from '../registry/connectors/klaviyo.js';
-import { KLAVIYO_DEFAULT_REVISION, klaviyo } from '../registry/connectors/klaviyo.js';
-import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
+import { KLAVIYO_DEFAULT_REVISION } from '../registry/connectors/klaviyo.js';
+import { bindProvider, type ProviderBinding } from './bind.js';
+import { checkMessage, dedupValue, parseBody } from './support.js';
 
 const PROVIDER = 'Klaviyo';
 const JSON_API = 'application/vnd.api+json';
@@ -94,29 +95,19 @@ export function refineKlaviyoError(res: HttpResponse, secrets: readonly string[]
   return { ...res, error: { ...res.error, message: redact(`${PROVIDER} answered HTTP ${res.status}: ${parts.join('; ')}`, secrets) } };
 }
 
-function apiBase(opts?: CallOptions) {
-  const r = baseUrl('https://a.klaviyo.com', opts);
-  return 'fail' in r ? r : { base: `${r.base}/api` };
-}
-
-async function call(config: KlaviyoConfig, method: 'GET' | 'POST', url: string, json: unknown, opts?: CallOptions): Promise<HttpResponse> {
-  const secrets = secretsOf('klaviyo', config);
-  const res = await httpRequest({
-    provider: PROVIDER,
-    method,
-    url,
-    ...(json !== undefined ? { json } : {}),
-    headers: {
-      authorization: `Klaviyo-API-Key ${config.privateApiKey}`,
-      revision: config.revision ?? KLAVIYO_DEFAULT_REVISION,
-      accept: JSON_API,
-      ...(json !== undefined ? { 'content-type': JSON_API } : {}),
-    },
-    secrets,
-    ...callOptions(opts, klaviyo.policy.timeouts.requestMs),
-  });
-  return refineKlaviyoError(res, secrets);
-}
+/** Klaviyo's request context: the API base, the key and revision headers, JSON:API error messages. */
+const KLAVIYO: ProviderBinding<KlaviyoConfig> = {
+  connectorId: 'klaviyo',
+  provider: PROVIDER,
+  baseUrl: () => 'https://a.klaviyo.com',
+  pathPrefix: '/api',
+  headers: (config) => ({
+    authorization: `Klaviyo-API-Key ${config.privateApiKey}`,
+    revision: config.revision ?? KLAVIYO_DEFAULT_REVISION,
+    accept: JSON_API,
+  }),
+  refineError: refineKlaviyoError,
+};
 
 const PROFILE_KEYS: Readonly<Record<string, string>> = {
   phoneNumber: 'phone_number', externalId: 'external_id', anonymousId: 'anonymous_id', firstName: 'first_name', lastName: 'last_name',
@@ -143,26 +134,22 @@ export function klaviyoEventBody(m: KlaviyoMessage, idempotencyKey: string | und
 
 export const klaviyoExecutor: ConnectorExecutor<KlaviyoConfig> = {
   async testConnection(rawConfig, opts) {
-    const checked = checkConfig<KlaviyoConfig>('klaviyo', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const base = apiBase(opts);
-    if ('fail' in base) return base.fail;
-    const parsed = parseBody(await call(checked.config, 'GET', `${base.base}/accounts/`, undefined, opts), accountsBody, PROVIDER);
+    const bound = bindProvider(KLAVIYO, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const parsed = parseBody(await bound.provider.request({ method: 'GET', path: '/accounts/' }), accountsBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return parsed;
     const account = parsed.body.data[0]!;
     return withBody(parsed, { accountId: account.id, organization: account.attributes?.contact_information?.organization_name ?? null });
   },
 
   async send(rawConfig, rawMessage, opts) {
-    const checked = checkConfig<KlaviyoConfig>('klaviyo', rawConfig);
-    if ('fail' in checked) return checked.fail;
+    const bound = bindProvider(KLAVIYO, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
     const msg = checkMessage(klaviyoMessageSchema, rawMessage, PROVIDER);
     if ('fail' in msg) return msg.fail;
-    const base = apiBase(opts);
-    if ('fail' in base) return base.fail;
     const body = klaviyoEventBody(msg.message, opts?.idempotencyKey);
     // 202 Accepted with an empty body: validated and queued, not yet processed.
-    const res = await call(checked.config, 'POST', `${base.base}/events/`, body, opts);
+    const res = await bound.provider.request({ method: 'POST', path: '/events/', json: body, headers: { 'content-type': JSON_API } });
     if (!res.ok) return withError(res, res.error!);
     return withBody(res, { accepted: true, metric: msg.message.metric, uniqueId: body.data.attributes.unique_id as string });
   },

@@ -26,6 +26,8 @@ export interface Capabilities {
   pull: readonly string[];
   /** Starts a provider-side sync or statement and reports its outcome (reverse ETL). */
   trigger: boolean;
+  /** A batch endpoint (executor.sendBatch): how many messages, and bytes, one call may carry. */
+  batch?: { maxItems: number; maxBytes?: number; endpoint: string };
 }
 
 export interface IdempotencySupport {
