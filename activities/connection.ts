@@ -42,14 +42,18 @@ export async function loadConnection(deps: ActivityDeps, connectionId: string): 
   }
   const callOptions: CallOptions = { timeoutMs: policy.timeouts.requestMs };
   if (record.baseUrlOverride) callOptions.baseUrlOverride = record.baseUrlOverride;
-  const signal = currentCancellationSignal();
-  if (signal) callOptions.signal = signal;
+  const ctx = currentContext();
+  if (ctx) {
+    callOptions.signal = ctx.cancellationSignal;
+    // The first attempt's schedule time is the same on every retry of this activity.
+    callOptions.firstAttemptAtMs = ctx.info.scheduledTimestampMs;
+  }
   return { record, connector, policy, config: config!, callOptions };
 }
 
-function currentCancellationSignal(): AbortSignal | undefined {
+function currentContext(): Context | undefined {
   try {
-    return Context.current().cancellationSignal;
+    return Context.current();
   } catch {
     return undefined; // called outside an activity (plain loop, benchmarks)
   }
