@@ -38,6 +38,19 @@ export interface IdempotencySupport {
   note: string;
 }
 
+/**
+ * A connection's own budget where the provider's limit depends on the account or URL family rather
+ * than on the provider alone (a Fivetran trial account, a Teams legacy webhook, the share of a
+ * Mailchimp user's connections this engine may take). Unset members keep the connector's policy.
+ */
+export interface ConnectionBudget {
+  requestsPerSecond?: number;
+  /** Calls of this connection in flight at once, across every worker. */
+  concurrency?: number;
+  /** Why this connection's budget differs, for `connections show` and the docs. */
+  reason: string;
+}
+
 export interface FieldIssue {
   field: string;
   message: string;
@@ -57,6 +70,8 @@ export interface ConnectorDefinition<A extends readonly AuthMethodSpec[] = reado
   /** Rules across fields (e.g. "from or messagingServiceSid"). Secret values may be references here. */
   refine?: (config: Record<string, unknown>) => FieldIssue[];
   policy: ConnectorPolicy;
+  /** A connection's own budget, from its (validated) config, where it differs from the policy's. */
+  connectionBudget?: (config: Record<string, unknown>) => ConnectionBudget | null;
   /** For connectors that pin a provider API version: the current one, the accepted ones and their end of support. */
   apiVersion?: VersionPolicy;
   notes?: readonly string[];
