@@ -8,12 +8,15 @@ import type { LoadedConnection } from './connection.js';
 import { failureFromConnectorError } from './failures.js';
 
 /**
- * A timeout means the provider may have acted on the request. Where it offers no de-duplication,
- * retrying could deliver twice (an SMS, a Slack message, a second sync run), so the call fails
- * instead, saying so; a provider with an idempotency key makes the retry safe.
+ * An ambiguous failure (a timeout or a connection lost after the request was written, a gateway's
+ * 502/504; see ConnectorError.ambiguous) means the provider may have acted on the request. Where it
+ * offers no de-duplication, retrying could deliver twice (an SMS, a Slack message, a second sync run),
+ * so the call fails instead, saying so; a provider with an idempotency key makes the retry safe. A
+ * refused connection sent nothing and is retried as usual.
  */
-export function ambiguityGuard(error: ConnectorError, providerDedup: boolean, what: string): ConnectorError {
-  if (providerDedup || error.code !== 'timeout') return error;
+export function ambiguityGuard(error: ConnectorError, providerDedup: boolean, what: string, status = 0): ConnectorError {
+  const ambiguous = error.ambiguous === true || status === 502 || status === 504;
+  if (providerDedup || !ambiguous || !error.retryable) return error;
   return {
     ...error,
     retryable: false,
@@ -60,7 +63,7 @@ export async function guardedCall<B>(
   const res = await withHeartbeats(conn.policy.timeouts.heartbeatMs, call);
   if (!res.ok || res.body === null) {
     const raw = res.error ?? connectorError('invalid_response', `${conn.connector.name} gave no answer`);
-    const error = delivers ? ambiguityGuard(raw, conn.connector.idempotency.supported, delivers) : raw;
+    const error = delivers ? ambiguityGuard(raw, conn.connector.idempotency.supported, delivers, res.status) : raw;
     breakers.record(key, error.retryable && error.code !== 'rate_limited' ? 'retryable_failure' : 'other', conn.policy.circuit);
     throw failureFromConnectorError(error, { status: res.status });
   }

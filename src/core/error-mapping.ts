@@ -103,5 +103,7 @@ export function mapHttpFailure(ctx: FailureContext): ConnectorError {
   const detail = extractProviderMessage(ctx.body);
   const message = `${ctx.provider} answered HTTP ${ctx.status}${detail ? `: ${detail}` : ''}`;
   const retryAfterMs = parseRetryAfter(ctx.headers['retry-after'], ctx.nowMs);
-  return connectorError(code, message, retryAfterMs !== undefined ? { retryAfterMs } : {});
+  // A gateway's 502/504 says the upstream failed or did not answer in time: it may have acted.
+  const ambiguous = ctx.status === 502 || ctx.status === 504;
+  return connectorError(code, message, { ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), ...(ambiguous ? { ambiguous } : {}) });
 }

@@ -26,6 +26,12 @@ export interface ConnectorError {
   message: string;
   retryable: boolean;
   retryAfterMs?: number;
+  /**
+   * The provider may have acted on the request although no success came back: a timeout or a lost
+   * connection after the request was written, a gateway's 502/504. Retrying such a call can deliver
+   * twice where the provider cannot de-duplicate (activities/call-guard.ts).
+   */
+  ambiguous?: boolean;
 }
 
 /** Whether a code is retried by default. Executors may refine per call (e.g. Stripe-Should-Retry). */
@@ -53,10 +59,11 @@ export const NON_RETRYABLE_CODES: readonly ErrorCode[] = ERROR_CODES.filter((c) 
 export function connectorError(
   code: ErrorCode,
   message: string,
-  extra: { retryable?: boolean; retryAfterMs?: number } = {},
+  extra: { retryable?: boolean; retryAfterMs?: number; ambiguous?: boolean } = {},
 ): ConnectorError {
   const error: ConnectorError = { code, message, retryable: extra.retryable ?? RETRYABLE_BY_DEFAULT[code] };
   if (extra.retryAfterMs !== undefined) error.retryAfterMs = extra.retryAfterMs;
+  if (extra.ambiguous) error.ambiguous = true;
   return error;
 }
 

@@ -76,6 +76,18 @@ function looksLikeJson(contentType: string, text: string): boolean {
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 /**
+ * Failures that happen before a connection exists, so nothing reached the provider: retrying cannot
+ * deliver twice. Every other network failure (a reset or a close after the request was written, a
+ * timeout waiting for the answer) leaves it unknown whether the provider acted on the request.
+ */
+const NOTHING_SENT_CODES = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT',
+  // TLS handshake failures: the request is only written after the handshake.
+  'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/**
  * The credentials a request carries in its Authorization header: the header value, and for
  * `Basic`/`Bearer` its credential part (a provider may echo either). Redacted like declared secrets.
  */
@@ -132,22 +144,23 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const latencyMs = elapsed();
     const e = err as { code?: string; message?: string; cause?: { code?: string } };
     const code = e.code ?? e.cause?.code ?? '';
+    const ambiguous = !NOTHING_SENT_CODES.has(code);
     if (timeoutSignal.aborted || TIMEOUT_CODES.has(code)) {
       return {
         ok: false, status: 0, latencyMs, body: null, headers: {},
-        error: connectorError('timeout', `${req.provider} did not answer within ${timeoutMs} ms`),
+        error: connectorError('timeout', `${req.provider} did not answer within ${timeoutMs} ms`, { ambiguous }),
       };
     }
     if (req.signal?.aborted) {
       return {
         ok: false, status: 0, latencyMs, body: null, headers: {},
-        error: connectorError('network', `request to ${req.provider} was cancelled`),
+        error: connectorError('network', `request to ${req.provider} was cancelled`, { ambiguous: true }),
       };
     }
     const detail = redact(`${code ? `${code}: ` : ''}${e.message ?? String(err)}`, secrets);
     return {
       ok: false, status: 0, latencyMs, body: null, headers: {},
-      error: connectorError('network', `could not reach ${req.provider} (${detail})`),
+      error: connectorError('network', ambiguous ? `lost the connection to ${req.provider} after sending the request (${detail})` : `could not reach ${req.provider} (${detail})`, { ambiguous }),
     };
   }
 
