@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import { createConnectionStore } from '../connections/index.js';
+import { reportVersionWarnings } from '../connections/version-warnings.js';
 import type { ConnectionStore } from '../connections/types.js';
 import { createSink } from '../sinks/index.js';
 import type { Sink } from '../sinks/types.js';
@@ -137,6 +138,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ...((opts.policyOverrides ?? settings.policyOverrides) ? { policyOverrides: opts.policyOverrides ?? settings.policyOverrides } : {}),
     });
     workerRun = worker.run();
+    await reportVersionWarnings(store, undefined, (line) => process.stderr.write(`${line}\n`));
     workerRun.catch((err) => {
       process.stderr.write(`Worker stopped: ${(err as Error).message}\n`);
     });

@@ -1,46 +1,17 @@
 // The `pipeline` command as a user runs it (a real process), against the shared dev server and a
 // worker, with the sandbox standing in for Stripe: exit codes, --json output, redaction, errors.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
-const BIN = fileURLToPath(new URL('../../bin/pipeline.mjs', import.meta.url));
 let ctx: TemporalTestContext;
 let sandbox: Sandbox;
 let worker: RunningWorker | undefined;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: ctx.address,
-        PIPELINE_HOME: ctx.home,
-        PIPELINE_CONNECTIONS_FILE: ctx.store.path,
-        PIPELINE_DATA_DIR: ctx.sink.dataDir,
-        PIPELINE_NAME_PREFIX: ctx.namePrefix,
-        NO_COLOR: '1',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(ctx, args, env);
 
 beforeAll(async () => {
   ctx = await temporalTestContext();

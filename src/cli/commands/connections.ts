@@ -5,6 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { isSecretRef } from '../../core/secret-ref.js';
 import { rotateSecrets } from '../../connections/secrets.js';
 import { ConnectionError, type ConnectionRecord, type NewConnection } from '../../connections/types.js';
+import { formatVersionWarning, versionWarningFor } from '../../connections/version-warnings.js';
 import { getConnector } from '../../registry/index.js';
 import { workflowTaskQueue } from '../../temporal/task-queues.js';
 import type { testConnectionWorkflow } from '../../../workflows/test-connection.js';
@@ -37,6 +38,10 @@ export function redactedConfig(record: ConnectionRecord): Record<string, unknown
       return [k, '[REDACTED]'];
     }),
   );
+}
+
+function warn(line: string): void {
+  process.stderr.write(`${color.yellow('warning')}: ${line}\n`);
 }
 
 function explain(err: unknown): never {
@@ -78,8 +83,10 @@ export async function connectionsAdd(id: string | undefined, opts: AddOptions): 
   }
   await withContext(async (ctx) => {
     const record = await ctx.store.add(input).catch(explain);
-    if (opts.json) printJson({ ...record, config: redactedConfig(record) });
+    const warning = versionWarningFor(record);
+    if (opts.json) printJson({ ...record, config: redactedConfig(record), ...(warning ? { versionWarning: warning.status } : {}) });
     else process.stdout.write(`Added ${color.bold(record.id)} (${record.connectorId}). Test it with \`pipeline connections test ${record.id}\`.\n`);
+    if (warning) warn(formatVersionWarning(warning));
   });
 }
 
@@ -92,8 +99,10 @@ export async function connectionsUpdate(id: string, opts: { set?: string[]; unse
     const record = await ctx.store
       .put({ id, connectorId: existing.connectorId, config, ...(existing.baseUrlOverride ? { baseUrlOverride: existing.baseUrlOverride } : {}) })
       .catch(explain);
-    if (opts.json) printJson({ ...record, config: redactedConfig(record) });
+    const warning = versionWarningFor(record);
+    if (opts.json) printJson({ ...record, config: redactedConfig(record), ...(warning ? { versionWarning: warning.status } : {}) });
     else process.stdout.write(`Updated ${color.bold(id)}.\n`);
+    if (warning) warn(formatVersionWarning(warning));
   });
 }
 
@@ -140,6 +149,8 @@ export async function connectionsTest(id: string, opts: { json?: boolean }): Pro
   await withContext(async (ctx) => {
     const record = await ctx.store.get(id);
     if (!record) throw new CliError(`No connection "${id}"`);
+    const warning = versionWarningFor(record);
+    if (warning) warn(formatVersionWarning(warning));
     const client = await ctx.client();
     const handle = await client.workflow.start<typeof testConnectionWorkflow>('testConnectionWorkflow', {
       taskQueue: workflowTaskQueue(ctx.settings.namePrefix),
@@ -150,13 +161,13 @@ export async function connectionsTest(id: string, opts: { json?: boolean }): Pro
     });
     try {
       const r = await handle.result();
-      if (opts.json) printJson(r);
+      if (opts.json) printJson(warning ? { ...r, versionWarning: warning.status } : r);
       else if (r.check === 'offline') process.stdout.write(`${color.green('ok')}: config valid (this provider has no credential-check endpoint; checked offline)\n`);
       else process.stdout.write(`${color.green('ok')}: HTTP ${r.status} in ${Math.round(r.latencyMs)} ms\n`);
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
         const cause = err.cause as Error & { type?: string };
-        if (opts.json) printJson({ ok: false, code: cause.type, message: cause.message });
+        if (opts.json) printJson({ ok: false, code: cause.type, message: cause.message, ...(warning ? { versionWarning: warning.status } : {}) });
         throw new CliError(`${cause.type ?? 'failed'}: ${cause.message}`);
       }
       throw err;

@@ -1,6 +1,22 @@
 // `pipeline connectors list | show <id>`: the registry, for people and scripts.
-import { connectorRegistry, formSpec, getConnector, isConnectorId } from '../../registry/index.js';
+import { createConnectionStore } from '../../connections/index.js';
+import { formatVersionWarning, versionWarnings, type VersionWarning } from '../../connections/version-warnings.js';
+import { connectorRegistry, formSpec, getConnector, isConnectorId, versionStatus } from '../../registry/index.js';
+import { loadSettings } from '../../settings.js';
 import { CliError, color, printJson, printTable } from '../output.js';
+
+/** The registered connections of a connector whose pinned version needs a warning; none when no store is reachable. */
+async function storedWarnings(connectorId: string): Promise<VersionWarning[]> {
+  let store;
+  try {
+    store = createConnectionStore(loadSettings());
+    return await versionWarnings(store, [connectorId]);
+  } catch {
+    return []; // `connectors show` describes the registry; a missing or unreachable store is not its failure
+  } finally {
+    await store?.close?.().catch(() => undefined);
+  }
+}
 
 export function connectorsList(opts: { json?: boolean }): void {
   const rows = Object.values(connectorRegistry).map((c) => ({
@@ -17,12 +33,14 @@ export function connectorsList(opts: { json?: boolean }): void {
   else printTable(rows, ['id', 'name', 'category', 'test', 'send', 'pull', 'trigger', 'dedup']);
 }
 
-export function connectorsShow(id: string, opts: { json?: boolean }): void {
+export async function connectorsShow(id: string, opts: { json?: boolean }): Promise<void> {
   if (!isConnectorId(id)) throw new CliError(`Unknown connector "${id}". Try \`pipeline connectors list\`.`);
   const spec = formSpec(id);
-  const policy = getConnector(id).policy;
+  const connector = getConnector(id);
+  const policy = connector.policy;
+  const warnings = await storedWarnings(id);
   if (opts.json) {
-    printJson({ ...spec, policy });
+    printJson({ ...spec, policy, ...(connector.apiVersion ? { versionWarnings: warnings.map((w) => ({ connectionId: w.connectionId, ...w.status })) } : {}) });
     return;
   }
   const out = process.stdout;
@@ -45,5 +63,17 @@ export function connectorsShow(id: string, opts: { json?: boolean }): void {
   out.write(`  timeouts    request ${policy.timeouts.requestMs} ms, attempt ${policy.timeouts.startToCloseMs} ms, overall ${policy.timeouts.scheduleToCloseMs} ms${policy.timeouts.heartbeatMs ? `, heartbeat ${policy.timeouts.heartbeatMs} ms` : ''}\n`);
   out.write(`  circuit     opens after ${policy.circuit.failureThreshold} failures for ${policy.circuit.openMs} ms\n`);
   if (policy.pull) out.write(`  pull        pages of ${policy.pull.defaultPageSize} (max ${policy.pull.maxPageSize}), ${policy.pull.overlapMs} ms overlap\n`);
+  if (connector.apiVersion) {
+    const v = connector.apiVersion;
+    out.write(`\n${color.bold(v.label.charAt(0).toUpperCase() + v.label.slice(1))}s (field ${v.field}; ${v.source})\n  ${color.dim(v.rule)}\n`);
+    for (const spec of v.versions) {
+      const status = versionStatus(connector.name, v, spec.version);
+      const dates = [spec.supportedUntil && `supported until ${spec.supportedUntil}`, spec.retiresOn && `retires ${spec.retiresOn}`].filter(Boolean).join(', ');
+      const label = status.state.padEnd(10);
+      const tag = status.state === 'current' ? color.green(label) : status.state === 'supported' ? label : color.yellow(label);
+      out.write(`  ${spec.version.padEnd(12)} ${tag} ${dates}\n`);
+    }
+    for (const w of warnings) out.write(`${color.yellow('warning')}: ${formatVersionWarning(w)}\n`);
+  }
   for (const note of spec.notes) out.write(`\nNote: ${note}\n`);
 }

@@ -1,6 +1,7 @@
 // `pipeline worker`: a long-running worker against the configured Temporal server.
 import { NativeConnection } from '@temporalio/worker';
 import { createConnectionStore } from '../../connections/index.js';
+import { reportVersionWarnings } from '../../connections/version-warnings.js';
 import { getConnector } from '../../registry/index.js';
 import { createSink } from '../../sinks/index.js';
 import { temporalConnectionOptions } from '../../temporal/connection-options.js';
@@ -37,6 +38,7 @@ export async function workerCommand(opts: { connectors?: string }): Promise<void
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   process.stdout.write(`Worker polling ${settings.temporalAddress} (namespace ${settings.namespace}); Ctrl-C to stop.\n`);
+  await reportVersionWarnings(store, connectors, (line) => process.stderr.write(`${line}\n`));
   await worker.run();
   await sink.close();
   await store.close?.();
