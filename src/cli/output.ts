@@ -8,8 +8,22 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
+/**
+ * Exit codes, the same for every command: scripts can tell a failure from a cancel, and a send that
+ * did not happen from one that failed.
+ */
+export const EXIT = {
+  ok: 0,
+  /** The command, the workflow or the provider call failed. */
+  failed: 1,
+  /** The workflow was cancelled (or terminated) before it finished. */
+  cancelled: 3,
+  /** Nothing was done because it had been done before with something else (an idempotency key already used by another message). */
+  notDone: 4,
+} as const;
+
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(message: string, readonly exitCode: number = EXIT.failed) {
     super(message);
     this.name = 'CliError';
   }
