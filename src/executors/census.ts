@@ -1,25 +1,26 @@
-// Census (Fivetran Activations) REST API v1: trigger a sync, then follow the sync run it started.
-// Facts (shared/docs/providers.md §20):
-//   https://fivetran.com/docs/activations/rest-api/api-reference/workspace-apis/syncs/trigger-sync
-//   https://fivetran.com/docs/activations/rest-api/api-reference/workspace-apis/sync-runs/fetch-sync-run
-//   https://fivetran.com/docs/activations/rest-api/api-reference/workspace-apis/sync-runs/list-sync-runs
-// Sync run statuses, as documented on the fetch-sync-run page: queued, working, completed, failed,
-// skipped ("an earlier instance of the sync is still running, so this run was skipped"); a run also
-// carries a `canceled` flag (the UI shows "Canceled").
+// Census (Fivetran Activations) REST API: trigger a sync, then follow the sync run it started, on the
+// Activations API v2 (or v1 for connections that have not moved yet, until v1 retires on 2027-01-15).
+// Facts and sources: src/registry/connectors/census.ts. Sync run statuses, as documented on the
+// fetch-sync-run page: queued, working, completed, failed, skipped ("an earlier instance of the sync
+// is still running, so this run was skipped"); a run also carries a `canceled` flag (the UI shows
+// "Canceled").
 import { z } from 'zod';
 import type { CallOptions, ConnectorExecutor, ConnectorResponse, SyncRunStatus, TriggerRequest } from '../core/envelope.js';
-import { withError } from '../core/envelope.js';
+import { failBeforeSend, withError } from '../core/envelope.js';
 import { connectorError } from '../core/errors.js';
-import { httpRequest, type HttpResponse, type QueryValue } from '../core/http.js';
+import type { HttpResponse } from '../core/http.js';
 import type { CensusConfig } from '../registry/connectors/census.js';
-import { CENSUS_HOSTS, census } from '../registry/connectors/census.js';
+import { CENSUS_HOSTS, CENSUS_MIGRATION_GUIDE, CENSUS_VERSIONS, census, censusApiVersion, withLegacyApiVersion } from '../registry/connectors/census.js';
+import { needsWarning } from '../registry/versions.js';
+import { bindProvider, type BoundProvider, type ProviderBinding } from './bind.js';
 import { checkRunId, checkTriggerOptions, flag, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
-import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
+import { parseBody } from './support.js';
 
 const PROVIDER = 'Census';
 const RUN_ID = /^\d{1,20}$/;
 
-const triggerOptions = z.strictObject({ forceFullSync: z.boolean().optional() });
+/** Trigger options, exported for `pipeline trigger` (src/cli/trigger-options.ts reads their types). */
+export const triggerOptions = z.strictObject({ forceFullSync: z.boolean().optional() });
 
 const listBody = z.looseObject({
   status: z.string().optional(),
@@ -45,26 +46,42 @@ const runBody = z.looseObject({
     records_invalid: count,
   }),
 });
-// Census does not publish its error body; {"status":"error","message":"…"} is what it answers in practice.
+// Census does not publish its error body; {"status":"error","message":"…"} is what it answers in practice
+// (the v2 reference documents a bare {"status":404} for an unknown sync, which carries no reason).
 const errorBody = z.looseObject({ message: z.string().optional(), error: z.string().optional(), error_code: z.string().optional() });
 
-function apiBase(config: CensusConfig, opts?: CallOptions) {
-  return baseUrl(CENSUS_HOSTS[config.region ?? 'us'].replace(/\/api\/v1$/, ''), opts);
-}
+/** Census's request context: the region's host, the API version's base path, the Bearer token. */
+const CENSUS: ProviderBinding<CensusConfig> = {
+  connectorId: 'census',
+  provider: PROVIDER,
+  baseUrl: (config) => CENSUS_HOSTS[config.region ?? 'us'],
+  pathPrefix: (config) => `/api/${censusApiVersion(config)}`,
+  headers: (config) => ({ authorization: `Bearer ${config.apiToken}` }),
+  refineError(res: HttpResponse, secrets) {
+    const parsed = errorBody.safeParse(res.body);
+    return parsed.success ? withCodedMessage(res, PROVIDER, parsed.data.error_code, parsed.data.message ?? parsed.data.error, secrets) : res;
+  },
+};
 
-async function call(config: CensusConfig, url: string, method: 'GET' | 'POST', query: Record<string, QueryValue> | undefined, opts?: CallOptions): Promise<HttpResponse> {
-  const secrets = secretsOf('census', config);
-  const res = await httpRequest({
-    provider: PROVIDER,
-    method,
-    url,
-    ...(query ? { query } : {}),
-    headers: { authorization: `Bearer ${config.apiToken}` },
-    secrets,
-    ...callOptions(opts, census.policy.timeouts.requestMs),
-  });
-  const parsed = errorBody.safeParse(res.body);
-  return parsed.success ? withCodedMessage(res, PROVIDER, parsed.data.error_code, parsed.data.message ?? parsed.data.error, secrets) : res;
+/**
+ * Binds the provider for a config read by the registry's rule (a pre-v2 config is v1), after refusing
+ * a v1 connection once v1 is retired. The refusal comes first and reads the injected clock: it says
+ * what to do (validation would only list the valid versions, and reads the real clock).
+ */
+function bind(rawConfig: unknown, opts: CallOptions | undefined): { provider: BoundProvider<CensusConfig> } | { fail: ConnectorResponse<never> } {
+  const config = withLegacyApiVersion(rawConfig ?? {});
+  const status = census.versionStatus(config as Record<string, unknown>, opts?.now?.() ?? Date.now());
+  if (status?.state === 'retired') {
+    return {
+      fail: failBeforeSend(
+        'invalid_config',
+        `Census: this connection uses Activations API v1, which Fivetran retired on ${status.date} (${CENSUS_MIGRATION_GUIDE}). ` +
+          `To move it to ${CENSUS_VERSIONS.current}: create an Activations personal access token and set apiToken to it, ` +
+          `set groupId to the Fivetran group of the sync's source, and set apiVersion to ${CENSUS_VERSIONS.current}.`,
+      ),
+    };
+  }
+  return bindProvider(CENSUS, config, opts);
 }
 
 type Run = z.infer<typeof runBody>['data'];
@@ -112,43 +129,45 @@ export function censusRunStatus(runId: string, run: Run): SyncRunStatus {
 
 export const censusExecutor: ConnectorExecutor<CensusConfig> = {
   async testConnection(rawConfig, opts) {
-    const checked = checkConfig<CensusConfig>('census', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const base = apiBase(checked.config, opts);
-    if ('fail' in base) return base.fail;
-    const res = await call(checked.config, `${base.base}/api/v1/syncs`, 'GET', { page: 1, per_page: 1 }, opts);
-    const parsed = parseBody(res, listBody, PROVIDER);
+    const bound = bind(rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const { provider } = bound;
+    const parsed = parseBody(await provider.request({ method: 'GET', path: '/syncs', query: { page: 1, per_page: 1 } }), listBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return parsed;
-    return { ...parsed, body: { syncs: parsed.body.pagination?.total_records ?? parsed.body.data.length } };
+    // A v1 connection still works, but says how long it has left.
+    const version = census.versionStatus(provider.config as Record<string, unknown>, opts?.now?.() ?? Date.now());
+    return {
+      ...parsed,
+      body: {
+        syncs: parsed.body.pagination?.total_records ?? parsed.body.data.length,
+        apiVersion: censusApiVersion(provider.config),
+        ...(version && needsWarning(version) ? { warning: version.message } : {}),
+      },
+    };
   },
 
   async trigger(rawConfig, req: TriggerRequest, opts): Promise<ConnectorResponse<SyncRunStatus>> {
-    const checked = checkConfig<CensusConfig>('census', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const { config } = checked;
+    const bound = bind(rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const { provider } = bound;
     const options = checkTriggerOptions(triggerOptions, req?.options, PROVIDER);
     if ('fail' in options) return options.fail;
-    const base = apiBase(config, opts);
-    if ('fail' in base) return base.fail;
 
-    const forceFullSync = options.options.forceFullSync ?? flag(config.forceFullSync);
+    const forceFullSync = options.options.forceFullSync ?? flag(provider.config.forceFullSync);
     // The flag is a query parameter; the body is empty.
-    const res = await call(config, `${base.base}/api/v1/syncs/${encodeURIComponent(config.syncId)}/trigger`, 'POST', { force_full_sync: forceFullSync }, opts);
+    const res = await provider.request({ method: 'POST', path: `/syncs/${encodeURIComponent(provider.config.syncId)}/trigger`, query: { force_full_sync: forceFullSync } });
     const parsed = parseBody(res, triggerBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Census returned no body'));
     return runStatus(parsed, syncRun(String(parsed.body.data.sync_run_id), 'pending', undefined, { forceFullSync }));
   },
 
   async syncStatus(rawConfig, runId, opts): Promise<ConnectorResponse<SyncRunStatus>> {
-    const checked = checkConfig<CensusConfig>('census', rawConfig);
-    if ('fail' in checked) return checked.fail;
+    const bound = bind(rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
     const id = checkRunId(runId, RUN_ID, PROVIDER, 'Census sync run id');
     if ('fail' in id) return id.fail;
-    const base = apiBase(checked.config, opts);
-    if ('fail' in base) return base.fail;
 
-    const res = await call(checked.config, `${base.base}/api/v1/sync_runs/${id.runId}`, 'GET', undefined, opts);
-    const parsed = parseBody(res, runBody, PROVIDER);
+    const parsed = parseBody(await bound.provider.request({ method: 'GET', path: `/sync_runs/${id.runId}` }), runBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Census returned no body'));
     return runStatus(parsed, censusRunStatus(id.runId, parsed.body.data));
   },

@@ -2,7 +2,8 @@
 // Facts (shared/docs/providers.md §18):
 //   https://fivetran.com/docs/rest-api/api-reference/connections/sync-connection
 //   https://fivetran.com/docs/rest-api/api-reference/connections/connection-details
-//   https://fivetran.com/docs/rest-api/api-reference/account/get-account-info
+//   https://fivetran.com/docs/rest-api/api-reference/account/get-account-info (why /v1/account/info and
+//     not the newer page's "/v1/account": src/registry/connectors/fivetran.ts)
 //   https://fivetran.com/docs/rest-api/tutorials/run-manual-sync-and-poll-for-completion
 //
 // Fivetran has no run id: a trigger only asks the connection to sync. The run id we hand back is the
@@ -14,12 +15,12 @@ import { z } from 'zod';
 import type { CallOptions, ConnectorExecutor, ConnectorResponse, SyncRunStatus, TriggerRequest } from '../core/envelope.js';
 import { withError } from '../core/envelope.js';
 import { connectorError } from '../core/errors.js';
-import { httpRequest, type HttpResponse } from '../core/http.js';
+import type { HttpResponse } from '../core/http.js';
 import { basicAuth } from '../core/redact.js';
 import type { FivetranConfig } from '../registry/connectors/fivetran.js';
-import { fivetran } from '../registry/connectors/fivetran.js';
+import { bindProvider, type ProviderBinding } from './bind.js';
 import { checkRunId, checkTriggerOptions, flag, runStatus, syncRun, withCodedMessage } from './reverse-etl.js';
-import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
+import { parseBody } from './support.js';
 
 const PROVIDER = 'Fivetran';
 const API_BASE = 'https://api.fivetran.com';
@@ -28,7 +29,8 @@ const ACCEPT = 'application/json;version=2';
 // Run ids are the ISO instants we produce in `trigger`.
 const RUN_ID = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
-const triggerOptions = z.strictObject({ force: z.boolean().optional() });
+/** Trigger options, exported for `pipeline trigger` (src/cli/trigger-options.ts reads their types). */
+export const triggerOptions = z.strictObject({ force: z.boolean().optional() });
 
 const accountBody = z.object({
   code: z.string(),
@@ -55,28 +57,18 @@ const connectionBody = z.object({
 });
 const errorBody = z.looseObject({ code: z.string().optional(), message: z.string().optional() });
 
-interface Call {
-  method: 'GET' | 'POST';
-  path: string;
-  json?: unknown;
-}
-
-async function call(config: FivetranConfig, base: string, c: Call, opts?: CallOptions): Promise<HttpResponse> {
-  const authorization = basicAuth(config.apiKey, config.apiSecret);
-  const secrets = secretsOf('fivetran', config);
-  const res = await httpRequest({
-    provider: PROVIDER,
-    method: c.method,
-    url: `${base}${c.path}`,
-    headers: { authorization, accept: ACCEPT },
-    ...(c.json !== undefined ? { json: c.json } : {}),
-    secrets,
-    ...callOptions(opts, fivetran.policy.timeouts.requestMs),
-  });
+/** Fivetran's request context: the API host, Basic key:secret, the version=2 Accept header. */
+const FIVETRAN: ProviderBinding<FivetranConfig> = {
+  connectorId: 'fivetran',
+  provider: PROVIDER,
+  baseUrl: () => API_BASE,
+  headers: (config) => ({ authorization: basicAuth(config.apiKey, config.apiSecret), accept: ACCEPT }),
   // Fivetran errors are {"code":"NotFound_Connection","message":"..."}: keep the code in the message.
-  const parsed = errorBody.safeParse(res.body);
-  return parsed.success ? withCodedMessage(res, PROVIDER, parsed.data.code, parsed.data.message, secrets) : res;
-}
+  refineError(res: HttpResponse, secrets) {
+    const parsed = errorBody.safeParse(res.body);
+    return parsed.success ? withCodedMessage(res, PROVIDER, parsed.data.code, parsed.data.message, secrets) : res;
+  },
+};
 
 function connectionPath(config: FivetranConfig): string {
   return `/v1/${config.apiPath ?? 'connections'}/${encodeURIComponent(config.connectionId)}`;
@@ -180,13 +172,11 @@ export async function listFivetranConnections(
   page: { cursor?: string; limit?: number } = {},
   opts?: CallOptions,
 ): Promise<ConnectorResponse<{ connections: FivetranConnectionSummary[]; nextCursor: string | null }>> {
-  const checked = checkConfig<FivetranConfig>('fivetran', rawConfig);
-  if ('fail' in checked) return checked.fail;
-  const base = baseUrl(API_BASE, opts);
-  if ('fail' in base) return base.fail;
+  const bound = bindProvider(FIVETRAN, rawConfig, opts);
+  if ('fail' in bound) return bound.fail;
   const limit = Math.min(Math.max(1, page.limit ?? 100), 1000);
   const query = new URLSearchParams({ limit: String(limit), ...(page.cursor ? { cursor: page.cursor } : {}) });
-  const parsed = parseBody(await call(checked.config, base.base, { method: 'GET', path: `/v1/connections?${query}` }, opts), listBody, PROVIDER);
+  const parsed = parseBody(await bound.provider.request({ method: 'GET', path: `/v1/connections?${query}` }), listBody, PROVIDER);
   if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Fivetran returned no list'));
   const connections = parsed.body.data.items.map((c) => ({
     id: c.id,
@@ -203,40 +193,34 @@ export async function listFivetranConnections(
 
 export const fivetranExecutor: ConnectorExecutor<FivetranConfig> = {
   async testConnection(rawConfig, opts) {
-    const checked = checkConfig<FivetranConfig>('fivetran', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const base = baseUrl(API_BASE, opts);
-    if ('fail' in base) return base.fail;
-    const parsed = parseBody(await call(checked.config, base.base, { method: 'GET', path: '/v1/account/info' }, opts), accountBody, PROVIDER);
+    const bound = bindProvider(FIVETRAN, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const parsed = parseBody(await bound.provider.request({ method: 'GET', path: '/v1/account/info' }), accountBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return parsed;
     return { ...parsed, body: { accountId: parsed.body.data.account_id, accountName: parsed.body.data.account_name ?? null } };
   },
 
   async trigger(rawConfig, req: TriggerRequest, opts): Promise<ConnectorResponse<SyncRunStatus>> {
-    const checked = checkConfig<FivetranConfig>('fivetran', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const { config } = checked;
+    const bound = bindProvider(FIVETRAN, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const { provider } = bound;
     const options = checkTriggerOptions(triggerOptions, req?.options, PROVIDER);
     if ('fail' in options) return options.fail;
-    const base = baseUrl(API_BASE, opts);
-    if ('fail' in base) return base.fail;
 
-    const force = options.options.force ?? flag(config.force);
-    const res = await call(config, base.base, { method: 'POST', path: `${connectionPath(config)}/sync`, json: { force } }, opts);
+    const force = options.options.force ?? flag(provider.config.force);
+    const res = await provider.request({ method: 'POST', path: `${connectionPath(provider.config)}/sync`, json: { force } });
     const parsed = parseBody(res, triggerBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Fivetran returned no body'));
     return runStatus(parsed, syncRun(triggerTime(res), 'pending', undefined, { force, providerMessage: parsed.body.message }));
   },
 
   async syncStatus(rawConfig, runId, opts): Promise<ConnectorResponse<SyncRunStatus>> {
-    const checked = checkConfig<FivetranConfig>('fivetran', rawConfig);
-    if ('fail' in checked) return checked.fail;
+    const bound = bindProvider(FIVETRAN, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
     const id = checkRunId(runId, RUN_ID, PROVIDER, 'Fivetran run id (the ISO trigger time)');
     if ('fail' in id) return id.fail;
-    const base = baseUrl(API_BASE, opts);
-    if ('fail' in base) return base.fail;
 
-    const res = await call(checked.config, base.base, { method: 'GET', path: connectionPath(checked.config) }, opts);
+    const res = await bound.provider.request({ method: 'GET', path: connectionPath(bound.provider.config) });
     const parsed = parseBody(res, connectionBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Fivetran returned no body'));
     return runStatus(parsed, fivetranRunStatus(id.runId, parsed.body.data));

@@ -1,4 +1,5 @@
-// reverseEtlSyncWorkflow on a real dev server against a local receiver standing in for Census:
+// reverseEtlSyncWorkflow on a real dev server against a local receiver standing in for Census (its
+// Activations API v2, which every connection uses once v1 retires on 2027-01-15):
 // the run is triggered once and followed with durable timers to its end; a provider-side failure
 // fails the workflow with the provider's reason.
 import { WorkflowFailedError } from '@temporalio/client';
@@ -21,13 +22,13 @@ const reads = new Map<number, number>();
 beforeAll(async () => {
   ctx = await temporalTestContext();
   receiver = await startReceiver((req, res) => {
-    const trigger = /^\/api\/v1\/syncs\/(\d+)\/trigger/.exec(req.path);
+    const trigger = /^\/api\/v2\/syncs\/(\d+)\/trigger/.exec(req.path);
     if (trigger && req.method === 'POST') {
       const s = script[trigger[1]!];
       if (!s) return json(res, 404, { status: 'not_found', message: 'Sync not found' });
       return json(res, 200, { status: 'success', data: { sync_run_id: s.runId } });
     }
-    const run = /^\/api\/v1\/sync_runs\/(\d+)$/.exec(req.path);
+    const run = /^\/api\/v2\/sync_runs\/(\d+)$/.exec(req.path);
     if (run && req.method === 'GET') {
       const id = Number(run[1]);
       const s = Object.values(script).find((x) => x.runId === id)!;
@@ -40,7 +41,7 @@ beforeAll(async () => {
   });
   process.env.RETL_CENSUS_TOKEN = 'secret-token:fake-census-token';
   for (const syncId of ['42', '43']) {
-    await ctx.store.add({ id: `census-${syncId}`, connectorId: 'census', baseUrlOverride: receiver.url, config: { apiToken: 'env:RETL_CENSUS_TOKEN', syncId } });
+    await ctx.store.add({ id: `census-${syncId}`, connectorId: 'census', baseUrlOverride: receiver.url, config: { apiToken: 'env:RETL_CENSUS_TOKEN', groupId: 'abundant_giraffe', syncId } });
   }
   worker = await startTestWorker(ctx, {
     connectors: ['census'],
@@ -60,7 +61,7 @@ test('a run that reports "working" several times before "completed" is followed 
   const handle = await startReverseEtl(ctx.client, ctx.store, { connectionId: 'census-42', pollIntervalMs: 100, namePrefix: ctx.namePrefix });
   const result: ReverseEtlResult = await handle.result();
   expect(result).toMatchObject({ connectorId: 'census', runId: '7001', state: 'succeeded', polls: 4 });
-  expect(triggers().filter((r) => r.path.startsWith('/api/v1/syncs/42/'))).toHaveLength(1);
+  expect(triggers().filter((r) => r.path.startsWith('/api/v2/syncs/42/'))).toHaveLength(1);
   // Waiting happened in Temporal timers between single-request activities, not inside an activity.
   const events = (await handle.fetchHistory()).events ?? [];
   expect(events.filter((e) => e.timerStartedEventAttributes).length).toBe(4);

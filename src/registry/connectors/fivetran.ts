@@ -1,10 +1,33 @@
 // Fivetran REST API: trigger a connection sync and follow it (reverse-ETL / data movement).
 // Facts: https://fivetran.com/docs/rest-api/api-reference/connections/sync-connection ,
 // https://fivetran.com/docs/rest-api/rate-limiting ,
-// https://fivetran.com/docs/rest-api/tutorials/run-manual-sync-and-poll-for-completion
+// https://fivetran.com/docs/rest-api/tutorials/run-manual-sync-and-poll-for-completion ,
+// https://fivetran.com/docs/rest-api/api-reference/account/get-account-info : "GET
+// https://api.fivetran.com/v1/account/info", 200 {code, message, data: {account_id, account_name,
+// user_id, system_key_id}}. The newer resource page
+// (https://fivetran.com/docs/developer-resources/rest-api/api-reference/account) writes the same
+// operation as "GET /v1/account", but Fivetran's OpenAPI definition (fivetran/fivetran-mcp,
+// open-api-definitions/account/get_account_info.json) and its Go SDK (fivetran/go-fivetran,
+// account/account_info.go) both define the path as /v1/account/info, so that is what is called.
 import { definePolicy } from '../../policies/types.js';
-import { defineConnector, type ConfigOf } from '../define.js';
+import { defineConnector, type ConfigOf, type ConnectionBudget } from '../define.js';
 import { password, select, text } from '../fields.js';
+
+/**
+ * https://fivetran.com/docs/rest-api/rate-limiting : "Fivetran limits the following actions at the
+ * account level for a rolling time period", "All requests | 500 per hour" for Trial Accounts and
+ * "20,000 per hour" for "Free / Standard / Enterprise / Business Critical Accounts".
+ */
+export const FIVETRAN_REQUESTS_PER_HOUR = { trial: 500, paid: 20_000 } as const;
+
+/**
+ * A trial account's connection stays at 90% of its 500 requests/h: the limit counts every request
+ * of the account over a rolling hour, the dashboard's and other API clients' included.
+ */
+export const FIVETRAN_TRIAL_BUDGET: ConnectionBudget = {
+  requestsPerSecond: (FIVETRAN_REQUESTS_PER_HOUR.trial * 0.9) / 3_600,
+  reason: 'Fivetran trial accounts may send 500 requests per hour in all (https://fivetran.com/docs/rest-api/rate-limiting); kept at 450/h because the limit is shared by every client of the account.',
+};
 
 export const fivetran = defineConnector({
   id: 'fivetran',
@@ -13,7 +36,7 @@ export const fivetran = defineConnector({
   description: 'Triggers a Fivetran connection sync and follows it until it succeeds or fails.',
   docsUrl: 'https://fivetran.com/docs/rest-api/api-reference/connections/sync-connection',
   capabilities: { testConnection: 'api', send: false, pull: [], trigger: true },
-  credentialCheck: 'GET /v1/account/info (not in the official reference; GET /v1/groups?limit=1 is the documented fallback)',
+  credentialCheck: 'GET /v1/account/info (Get Account Info from the API Key)',
   idempotency: {
     supported: false,
     note: 'Fivetran has no idempotency key. A non-forced trigger while the connection is syncing does not start a second run, so repeating it is harmless; a forced one restarts the sync.',
@@ -39,6 +62,16 @@ export const fivetran = defineConnector({
           options: [
             { value: 'false', label: 'No: start only when idle' },
             { value: 'true', label: 'Yes: restart a running sync' },
+          ],
+        }),
+        accountPlan: select({
+          label: 'Account plan',
+          help: 'Trial accounts may send 500 API requests per hour, paid and Free plans 20,000; a trial connection gets a budget that fits the trial limit.',
+          required: false,
+          default: 'standard',
+          options: [
+            { value: 'standard', label: 'Free, Standard, Enterprise or Business Critical (20,000 requests/h)' },
+            { value: 'trial', label: 'Trial (500 requests/h)' },
           ],
         }),
         apiPath: select({
@@ -68,11 +101,15 @@ export const fivetran = defineConnector({
       },
     },
   ],
+  // Trial accounts get their own, far smaller budget (the accountPlan field); paid ones keep the policy's.
+  connectionBudget: (config) => (config.accountPlan === 'trial' ? FIVETRAN_TRIAL_BUDGET : null),
   policy: definePolicy({
     source: 'https://fivetran.com/docs/rest-api/rate-limiting',
-    // Account-wide rolling limits: 20,000 requests/h overall (500/h on trials) and 5,000/h (500/min) for
-    // source-interaction calls. Every trigger and every status poll is one activity (one request), so
-    // activity starts are kept at 1/s: 3,600/h at most, well inside 20,000/h.
+    // Account-wide rolling limit of 20,000 requests/h on paid and Free plans. Every trigger and every
+    // status poll is one activity (one request), so activity starts are kept at 1/s: 3,600/h at most,
+    // under a fifth of the limit, because the same account's other API clients (Terraform, scripts,
+    // other engines) draw on it too and a trigger plus spaced polls needs no more. Trigger and status
+    // are not source-interaction calls (those are setup tests and schema reloads, 5,000/h).
     rate: { requestsPerSecond: 1, concurrency: 5 },
     retry: { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 5 * 60_000, maximumAttempts: 8 },
     // Trigger and status are single short requests: the workflow polls syncStatus with durable timers
@@ -83,7 +120,8 @@ export const fivetran = defineConnector({
   notes: [
     'Completion is read from GET /v1/connections/{id}: succeeded_at / failed_at moving past the trigger time.',
     'Set the connection\'s schedule to manual (schedule_type) if only the pipeline should start it.',
-    'Trial accounts are limited to 500 requests/h.',
+    'Trial accounts are limited to 500 requests/h in all (https://fivetran.com/docs/rest-api/rate-limiting): set accountPlan to trial to give the connection a 450/h budget instead of the policy\'s 1 request/s.',
+    'testConnection calls GET /v1/account/info, which the official reference documents (https://fivetran.com/docs/rest-api/api-reference/account/get-account-info); the newer resource page lists the same operation as GET /v1/account.',
   ],
 });
 

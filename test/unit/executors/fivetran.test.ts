@@ -1,8 +1,10 @@
 // Fivetran executor against MockAgent (providers.md §18): trigger a connection sync, follow it through
-// succeeded_at / failed_at / sync_state; the trigger body checked against Fivetran's own OpenAPI schema.
+// succeeded_at / failed_at / sync_state; the trigger body checked against Fivetran's own OpenAPI schema;
+// the per-connection budget of trial accounts.
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { CallOptions, TriggerRequest } from '../../../src/core/envelope.js';
 import { fivetranExecutor, listFivetranConnections } from '../../../src/executors/fivetran.js';
+import { FIVETRAN_REQUESTS_PER_HOUR, fivetran } from '../../../src/registry/connectors/fivetran.js';
 import { JSON_HEADERS, useMockAgent } from '../../helpers/mock-agent.js';
 import { closed, compileSchema, loadSpec, specsAvailable, warnIfSpecsMissing } from '../../helpers/specs.js';
 import { describeHttpContract } from './http-contract.js';
@@ -45,6 +47,57 @@ describe('fivetran testConnection', () => {
     expect(sent!.headers.authorization).toBe(BASIC);
     expect(sent!.headers.accept).toBe('application/json;version=2');
     expect(sent!.body ?? null).toBeNull();
+  });
+
+  test('the documented answer of a system key (user_id and account_name null) is accepted', async () => {
+    reply('GET', '/v1/account/info', 200, { code: 'Success', message: 'Account information retrieved successfully', data: { account_id: 'acc_1', account_name: null, system_key_id: 'sk_1', user_id: null } });
+    const res = await fivetranExecutor.testConnection(config as never);
+    expect(res).toMatchObject({ ok: true, body: { accountId: 'acc_1', accountName: null } });
+  });
+});
+
+describe('fivetran account plan and request budget (https://fivetran.com/docs/rest-api/rate-limiting)', () => {
+  test('accountPlan is a select of standard | trial, standard by default', () => {
+    const field = fivetran.formSpec().authMethods[0]!.fields.find((f) => f.key === 'accountPlan')!;
+    expect(field).toMatchObject({ group: 'connection', kind: 'select', required: false, default: 'standard' });
+    expect(field.options!.map((o) => o.value)).toEqual(['standard', 'trial']);
+    const parsed = fivetran.validateConfig(config);
+    expect(parsed.ok && parsed.config.accountPlan).toBe('standard');
+    const bad = fivetran.validateConfig({ ...config, accountPlan: 'premium' });
+    expect(bad.ok ? null : bad.issues.map((i) => i.field)).toEqual(['accountPlan']);
+    expect(bad.ok ? '' : bad.message).toContain('accountPlan');
+  });
+
+  test('a trial connection gets the trial budget, under 500 requests per hour, with the reason and its source', () => {
+    const trial = fivetran.validateConfig({ ...config, accountPlan: 'trial' });
+    expect(trial.ok).toBe(true);
+    const budget = fivetran.connectionBudget!(trial.ok ? trial.config : {});
+    expect(budget).not.toBeNull();
+    expect(budget!.requestsPerSecond! * 3_600).toBeLessThanOrEqual(FIVETRAN_REQUESTS_PER_HOUR.trial);
+    expect(budget!.requestsPerSecond! * 3_600).toBeCloseTo(450, 6);
+    expect(budget!.reason).toContain('500 requests per hour');
+    expect(budget!.reason).toContain('https://fivetran.com/docs/rest-api/rate-limiting');
+  });
+
+  test('a standard (paid or Free) connection keeps the connector policy: no budget of its own', () => {
+    const standard = fivetran.validateConfig(config);
+    expect(fivetran.connectionBudget!(standard.ok ? standard.config : {})).toBeNull();
+  });
+
+  test('the policy stays under the documented 20,000 requests/h of paid accounts (at most 3,600/h)', () => {
+    expect(FIVETRAN_REQUESTS_PER_HOUR.paid).toBe(20_000);
+    expect(fivetran.policy.rate.requestsPerSecond * 3_600).toBeLessThanOrEqual(3_600);
+    expect(fivetran.policy.source).toBe('https://fivetran.com/docs/rest-api/rate-limiting');
+  });
+
+  test('a trial connection sends the same requests as a paid one (the plan only paces them)', async () => {
+    reply('POST', SYNC, 200, TRIGGERED);
+    reply('GET', '/v1/account/info', 200, { code: 'Success', data: { account_id: 'acc_1' } });
+    const trial = { ...config, accountPlan: 'trial' };
+    expect((await trigger(trial)).ok).toBe(true);
+    expect((await fivetranExecutor.testConnection(trial as never)).ok).toBe(true);
+    expect(mock.sent().map((r) => `${r.method} ${r.url.pathname}`)).toEqual([`POST ${SYNC}`, 'GET /v1/account/info']);
+    expect(JSON.parse(String(mock.sent()[0]!.body))).toEqual({ force: false });
   });
 });
 
