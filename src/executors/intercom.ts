@@ -5,35 +5,42 @@
 // https://developers.intercom.com/docs/references/rest-api/errors/error-codes ,
 // https://developers.intercom.com/docs/references/rest-api/errors/rate-limiting
 //
-// Idempotency: Intercom has no idempotency header or field and does not promise to dedupe events, so
-// opts.idempotencyKey is deliberately unused and no header is invented; a duplicate send is prevented
-// by the send workflow's id. (Intercom says it *may* drop an event identical in user, name, created_at
-// and metadata: callers who retry outside Temporal should pass createdAt explicitly.)
+// Idempotency: Intercom has no idempotency header or field, so opts.idempotencyKey is deliberately
+// unused and no header is invented. What it has is event de-duplication: "Each event is uniquely
+// identified as a combination of ... the Workspace identifier, the Contact external identifier, the
+// Data Event name and the Data Event created time" (metadata is not part of it), and a duplicate is
+// answered 202 like any event. That only helps if a retry carries the same created_at, hence
+// eventCreatedAt below.
 import { z } from 'zod';
 import type { CallOptions, ConnectorExecutor } from '../core/envelope.js';
 import { withBody, withError } from '../core/envelope.js';
 import { connectorError } from '../core/errors.js';
-import { httpRequest, type HttpResponse } from '../core/http.js';
+import type { HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import { delayUntilEpochSeconds } from '../core/retry-after.js';
 import type { IntercomConfig } from '../registry/connectors/intercom.js';
-import { INTERCOM_HOSTS, intercom } from '../registry/connectors/intercom.js';
-import { baseUrl, callOptions, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
+import { INTERCOM_HOSTS, INTERCOM_MAX_METADATA_KEYS, INTERCOM_VERSIONS } from '../registry/connectors/intercom.js';
+import { bindProvider, type ProviderBinding } from './bind.js';
+import { checkMessage, parseBody } from './support.js';
 
 const PROVIDER = 'Intercom';
-const DEFAULT_VERSION = '2.14';
 
 const eventMessage = z
   .strictObject({
     type: z.literal('event'),
     eventName: z.string().trim().min(1),
-    /** Unix seconds; defaults to the time of the call. */
+    /** Unix seconds; defaults to when the send was first scheduled (see eventCreatedAt). */
     createdAt: z.number().int().positive().max(253_402_300_799).optional(),
     userId: z.string().min(1).optional(),
     email: z.email().optional(),
     id: z.string().min(1).optional(),
     // Intercom metadata is a flat object; nested values are only its special link/amount types.
-    metadata: z.record(z.string().min(1), z.union([z.string(), z.number()])).optional(),
+    metadata: z
+      .record(z.string().min(1), z.union([z.string(), z.number()]))
+      .refine((m) => Object.keys(m).length <= INTERCOM_MAX_METADATA_KEYS, {
+        error: (iss) => `has ${Object.keys(iss.input as object).length} keys; Intercom tracks at most ${INTERCOM_MAX_METADATA_KEYS} per event and ignores the rest`,
+      })
+      .optional(),
   })
   .refine((m) => [m.userId, m.email, m.id].filter((v) => v !== undefined).length === 1, {
     error: 'exactly one of userId, email or id identifies the user',
@@ -89,34 +96,36 @@ export function refineIntercomError(res: HttpResponse, secrets: readonly string[
   return { ...res, error };
 }
 
-function apiBase(config: IntercomConfig, opts?: CallOptions) {
-  return baseUrl(INTERCOM_HOSTS[config.region ?? 'us'], opts);
-}
+/** Intercom's request context: the regional host, the Bearer token and the pinned Intercom-Version. */
+const INTERCOM: ProviderBinding<IntercomConfig> = {
+  connectorId: 'intercom',
+  provider: PROVIDER,
+  baseUrl: (config) => INTERCOM_HOSTS[config.region ?? 'us'],
+  headers: (config) => ({
+    authorization: `Bearer ${config.accessToken}`,
+    'intercom-version': config.apiVersion ?? INTERCOM_VERSIONS.current,
+    accept: 'application/json',
+  }),
+  refineError: (res, secrets) => refineIntercomError(res, secrets),
+};
 
-async function call(config: IntercomConfig, method: 'GET' | 'POST', url: string, json: unknown, opts?: CallOptions): Promise<HttpResponse> {
-  const secrets = secretsOf('intercom', config);
-  const res = await httpRequest({
-    provider: PROVIDER,
-    method,
-    url,
-    ...(json !== undefined ? { json } : {}),
-    headers: {
-      authorization: `Bearer ${config.accessToken}`,
-      'intercom-version': config.apiVersion ?? DEFAULT_VERSION,
-      accept: 'application/json',
-    },
-    secrets,
-    ...callOptions(opts, intercom.policy.timeouts.requestMs),
-  });
-  return refineIntercomError(res, secrets);
+/**
+ * The created_at of an event (Unix seconds). Intercom de-duplicates on it, so a retry must send the
+ * value the first attempt sent: the first attempt's schedule time, which Temporal gives every attempt
+ * of one activity alike. Outside an activity there is no such time, and the clock is the best left.
+ */
+export function eventCreatedAt(createdAt: number | undefined, opts: Pick<CallOptions, 'firstAttemptAtMs' | 'now'> | undefined): number {
+  if (createdAt !== undefined) return createdAt;
+  const at = opts?.firstAttemptAtMs ?? (opts?.now ?? Date.now)();
+  return Math.floor(at / 1000);
 }
 
 /** The JSON body Intercom documents for POST /events or POST /contacts. */
-export function intercomRequestBody(message: IntercomMessage, nowMs: number = Date.now()): Record<string, unknown> {
+export function intercomRequestBody(message: IntercomMessage, opts?: Pick<CallOptions, 'firstAttemptAtMs' | 'now'>): Record<string, unknown> {
   if (message.type === 'event') {
     const body: Record<string, unknown> = {
       event_name: message.eventName,
-      created_at: message.createdAt ?? Math.floor(nowMs / 1000),
+      created_at: eventCreatedAt(message.createdAt, opts),
     };
     if (message.userId !== undefined) body.user_id = message.userId;
     if (message.email !== undefined) body.email = message.email;
@@ -135,34 +144,30 @@ export function intercomRequestBody(message: IntercomMessage, nowMs: number = Da
 
 export const intercomExecutor: ConnectorExecutor<IntercomConfig> = {
   async testConnection(rawConfig, opts) {
-    const checked = checkConfig<IntercomConfig>('intercom', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const base = apiBase(checked.config, opts);
-    if ('fail' in base) return base.fail;
-    const parsed = parseBody(await call(checked.config, 'GET', `${base.base}/me`, undefined, opts), meBody, PROVIDER);
+    const bound = bindProvider(INTERCOM, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const parsed = parseBody(await bound.provider.request({ method: 'GET', path: '/me' }), meBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return parsed;
     const { id, name, app } = parsed.body;
     return withBody(parsed, { adminId: String(id), name: name ?? null, appId: app?.id_code ?? null });
   },
 
   async send(rawConfig, rawMessage, opts) {
-    const checked = checkConfig<IntercomConfig>('intercom', rawConfig);
-    if ('fail' in checked) return checked.fail;
+    const bound = bindProvider(INTERCOM, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
     const msg = checkMessage(intercomMessageSchema, rawMessage, PROVIDER);
     if ('fail' in msg) return msg.fail;
-    const base = apiBase(checked.config, opts);
-    if ('fail' in base) return base.fail;
     const message = msg.message;
-    const body = intercomRequestBody(message);
+    const body = intercomRequestBody(message, opts);
 
     if (message.type === 'event') {
       // 202 Accepted with an empty body: queued, not yet visible on the contact.
-      const res = await call(checked.config, 'POST', `${base.base}/events`, body, opts);
+      const res = await bound.provider.request({ method: 'POST', path: '/events', json: body });
       if (!res.ok) return withError(res, res.error!);
       return withBody(res, { accepted: true, eventName: message.eventName, createdAt: body.created_at as number });
     }
 
-    const res = await call(checked.config, 'POST', `${base.base}/contacts`, body, opts);
+    const res = await bound.provider.request({ method: 'POST', path: '/contacts', json: body });
     if (res.status === 409 && res.error) {
       // Create-only by design: merging into the existing contact (search + PUT) would overwrite
       // fields the user may not mean to change. Intercom names the existing contact in its message.

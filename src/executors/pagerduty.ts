@@ -18,13 +18,18 @@ const SUMMARY_MAX = 1024;
 const MAX_EVENT_BYTES = 512 * 1024;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+// Trigger events, `images`: "The source (URL) of the image being attached to the incident. This image
+// must be served via HTTPS." (developer-docs 02-Trigger-Events.md; the same in the Events API v2 OpenAPI).
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https URL: PagerDuty only shows images served via HTTPS' });
 const isoInstant = z.string().refine((v) => !Number.isNaN(Date.parse(v)), { error: 'must be an ISO-8601 date-time' });
 
 export const pagerdutyMessageSchema = z
   .strictObject({
     action: z.enum(['trigger', 'acknowledge', 'resolve']).default('trigger'),
     summary: z.string().min(1).max(SUMMARY_MAX).optional(),
-    source: z.string().min(1).max(255).optional(),
+    // PagerDuty documents no length limit for source (only dedup_key ≤ 255 and summary ≤ 1024); the
+    // 512 KB event limit still applies.
+    source: z.string().min(1).optional(),
     severity: z.enum(['critical', 'error', 'warning', 'info']).optional(),
     dedupKey: z.string().min(1).max(DEDUP_KEY_MAX).optional(),
     component: z.string().min(1).optional(),
@@ -32,7 +37,7 @@ export const pagerdutyMessageSchema = z
     class: z.string().min(1).optional(),
     customDetails: z.record(z.string(), z.unknown()).optional(),
     links: z.array(z.strictObject({ href: httpUrl, text: z.string().optional() })).optional(),
-    images: z.array(z.strictObject({ src: httpUrl, href: httpUrl.optional(), alt: z.string().optional() })).optional(),
+    images: z.array(z.strictObject({ src: httpsUrl, href: httpUrl.optional(), alt: z.string().optional() })).optional(),
     timestamp: isoInstant.optional(),
   })
   .superRefine((m, ctx) => {

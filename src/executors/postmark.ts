@@ -4,7 +4,7 @@
 // https://postmarkapp.com/support/article/1125-custom-metadata-faq
 import { z } from 'zod';
 import type { CallOptions, ConnectorExecutor, ConnectorResponse } from '../core/envelope.js';
-import { withBody, withError } from '../core/envelope.js';
+import { failBeforeSend, withBody, withError } from '../core/envelope.js';
 import { connectorError, type ConnectorError } from '../core/errors.js';
 import { httpRequest, type HttpRequest, type HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
@@ -17,6 +17,23 @@ const API = 'https://api.postmarkapp.com';
 const MAX_RECIPIENTS = 50; // To + Cc + Bcc
 // Metadata values are meant to be short identifiers; a longer key is sent as its sha256 hex.
 const IDEMPOTENCY_META_MAX_BYTES = 80;
+/** The Metadata key the engine's idempotency key travels in. */
+export const POSTMARK_IDEMPOTENCY_METADATA_KEY = 'idempotency_key';
+
+/**
+ * https://postmarkapp.com/support/article/1125-custom-metadata-faq: "When sending with the API,
+ * duplicate keys, including the same key with case differences, are not allowed" (422). The first
+ * key, in the message's order, that repeats an earlier one ignoring case; undefined when none does.
+ */
+function caseDuplicate(keys: readonly string[]): { key: string; earlier: string } | undefined {
+  const seen = new Map<string, string>();
+  for (const key of keys) {
+    const earlier = seen.get(key.toLowerCase());
+    if (earlier !== undefined) return { key, earlier };
+    seen.set(key.toLowerCase(), key);
+  }
+  return undefined;
+}
 
 // Postmark takes comma-separated lists; an address may be written "Name <a@example.com>".
 const recipients = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
@@ -47,6 +64,8 @@ export const postmarkMessageSchema = z
     if (all.length > MAX_RECIPIENTS) ctx.addIssue({ code: 'custom', path: ['to'], message: `${all.length} recipients in to, cc and bcc; Postmark accepts at most ${MAX_RECIPIENTS}` });
     const bad = all.find((a) => !a.includes('@'));
     if (bad !== undefined) ctx.addIssue({ code: 'custom', path: ['to'], message: `"${bad}" is not an email address` });
+    const dup = m.metadata ? caseDuplicate(Object.keys(m.metadata)) : undefined;
+    if (dup) ctx.addIssue({ code: 'custom', path: ['metadata', dup.key], message: `repeats "${dup.earlier}": Postmark refuses metadata keys that differ only in case` });
   });
 /** A message as a caller writes it. */
 export type PostmarkMessage = z.input<typeof postmarkMessageSchema>;
@@ -112,9 +131,15 @@ export const postmarkExecutor: ConnectorExecutor<PostmarkConfig> = {
     if ('fail' in base) return base.fail;
 
     // Postmark has no dedup: the send workflow's id prevents a second email. The key travels in
-    // Metadata, which Postmark returns in webhooks and message search, for correlation.
+    // Metadata, which Postmark returns in webhooks and message search, for correlation. Postmark
+    // refuses two keys that differ only in case, so a message key spelling the engine's (in any case)
+    // is refused here rather than letting one of the two values win unseen.
     const key = dedupValue(undefined, opts?.idempotencyKey, IDEMPOTENCY_META_MAX_BYTES);
-    const metadata = { ...(key ? { idempotency_key: key } : {}), ...m.metadata };
+    const clash = key ? Object.keys(m.metadata ?? {}).find((k) => k.toLowerCase() === POSTMARK_IDEMPOTENCY_METADATA_KEY) : undefined;
+    if (clash !== undefined) {
+      return failBeforeSend('bad_request', `${PROVIDER}: invalid message (metadata.${clash}: "${POSTMARK_IDEMPOTENCY_METADATA_KEY}" is where the engine puts the send's idempotency key, and Postmark refuses metadata keys that differ only in case; rename this key)`);
+    }
+    const metadata = { ...(key ? { [POSTMARK_IDEMPOTENCY_METADATA_KEY]: key } : {}), ...m.metadata };
     const secrets = secretsOf('postmark', config);
     const res = await call(config, {
       method: 'POST',

@@ -17,6 +17,9 @@ import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, parseBody,
 const PROVIDER = 'SendGrid';
 const MAX_RECIPIENTS = 1000; // to + cc + bcc per request
 const IDEMPOTENCY_ARG_MAX_BYTES = 255;
+// Mail Send `send_at`: "A send cannot be scheduled more than 72 hours in advance" (twilio/sendgrid-oai
+// tsg_mail_v3.json); Scheduling Parameters: "Emails can be scheduled up to 72 hours in advance."
+export const SENDGRID_MAX_SCHEDULE_AHEAD_MS = 72 * 3_600_000;
 
 const address = z.union([z.email(), z.strictObject({ email: z.email(), name: z.string().min(1).optional() })]);
 const addresses = z.union([address, z.array(address).min(1)]);
@@ -121,6 +124,13 @@ export const sendgridExecutor: ConnectorExecutor<SendGridConfig> = {
       if (!m.subject) return failBeforeSend('bad_request', `${PROVIDER}: invalid message (subject: is required unless a dynamic template is used)`);
       if (!m.text && !m.html) return failBeforeSend('bad_request', `${PROVIDER}: invalid message (text: give text or html unless a dynamic template is used)`);
       if (m.dynamicTemplateData) return failBeforeSend('bad_request', `${PROVIDER}: invalid message (dynamicTemplateData: needs a templateId)`);
+    }
+    if (m.sendAt !== undefined) {
+      // Checked against the clock of this attempt: a retry only moves closer to the send time.
+      const aheadMs = m.sendAt * 1000 - (opts?.now ?? Date.now)();
+      if (aheadMs > SENDGRID_MAX_SCHEDULE_AHEAD_MS) {
+        return failBeforeSend('bad_request', `${PROVIDER}: invalid message (sendAt: ${m.sendAt} is ${(aheadMs / 3_600_000).toFixed(1)} hours ahead; SendGrid schedules a send at most 72 hours in advance)`);
+      }
     }
     const base = apiBase(config, opts);
     if ('fail' in base) return base.fail;

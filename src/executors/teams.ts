@@ -1,26 +1,30 @@
-// Microsoft Teams webhooks: Power Automate Workflows (current) and the retiring Microsoft 365
-// connector ("legacy"). Both take a POSTed JSON card; the URL (its sig= parameter) is the secret.
-// Facts (shared/docs/providers.md §2):
+// Microsoft Teams webhooks: Power Automate Workflows (current) and the Microsoft 365 connector
+// ("legacy", which Microsoft says is nearing deprecation). Both take a POSTed JSON card; the URL (its
+// sig= parameter) is the secret.
+// Facts (shared/docs/providers.md §2 and the header of src/registry/connectors/teams.ts):
 // https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/add-incoming-webhook ,
 // https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using ,
 // https://devblogs.microsoft.com/microsoft365dev/retirement-of-office-365-connectors-within-microsoft-teams/
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ConnectorExecutor, ConnectorResponse } from '../core/envelope.js';
 import { failBeforeSend, withBody, withError } from '../core/envelope.js';
 import { codeForStatus, extractProviderMessage } from '../core/error-mapping.js';
 import { connectorError, type ConnectorError } from '../core/errors.js';
-import { httpRequest, type HttpResponse } from '../core/http.js';
+import type { HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import type { TeamsConfig } from '../registry/connectors/teams.js';
-import { isLegacyTeamsWebhook, teams } from '../registry/connectors/teams.js';
-import { callOptions, checkConfig, checkMessage, offlineCheck, secretsOf, webhookTarget } from './support.js';
+import { isLegacyTeamsWebhook, TEAMS_LEGACY_RATE_WINDOWS } from '../registry/connectors/teams.js';
+import { bindProvider, type ProviderBinding } from './bind.js';
+import { checkMessage, offlineCheck } from './support.js';
 
 const PROVIDER = 'Microsoft Teams';
 // "The message size limit is 28 KB"; larger posts are refused (413), so refuse before sending.
 export const TEAMS_MAX_MESSAGE_BYTES = 28 * 1024;
 const SUMMARY_MAX = 256;
+const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
 const DEPRECATION =
-  'This is a Microsoft 365 connector webhook (*.webhook.office.com), which Microsoft is retiring: create a Workflows webhook in Teams and replace the URL.';
+  'This is a Microsoft 365 connector webhook (*.webhook.office.com); Microsoft says these connectors are nearing deprecation: create a Workflows webhook in Teams and replace the URL.';
 
 const adaptiveCard = z.looseObject({ type: z.literal('AdaptiveCard'), body: z.array(z.unknown()).optional(), version: z.string().optional() });
 // The connector rejects a MessageCard without either ("Summary or Text is required").
@@ -29,9 +33,9 @@ const messageCard = z
   .refine((c) => c.summary !== undefined || c.text !== undefined, { error: 'a MessageCard needs summary or text' });
 
 /**
- * One of: `{ text, title?, themeColor? }` (plain text, sent as a MessageCard, which both URL families
- * render), `{ adaptiveCard }` (sent in the message envelope with attachments) or `{ messageCard }`
- * (sent as is).
+ * One of: `{ text, title?, themeColor? }` (plain text: an Adaptive Card for a Workflows URL, a
+ * MessageCard for a legacy connector URL; themeColor colours the MessageCard only), `{ adaptiveCard }`
+ * (sent in the message envelope with attachments) or `{ messageCard }` (sent as is).
  */
 export const teamsMessageSchema = z
   .strictObject({
@@ -51,13 +55,29 @@ export const teamsMessageSchema = z
 /** A message as a caller writes it. */
 export type TeamsMessage = z.input<typeof teamsMessageSchema>;
 
-/** The JSON Teams receives for a message. */
-export function teamsPayload(m: z.output<typeof teamsMessageSchema>): Record<string, unknown> {
-  if (m.adaptiveCard) {
-    return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: m.adaptiveCard }] };
-  }
+const adaptiveEnvelope = (content: unknown) => ({ type: 'message', attachments: [{ contentType: ADAPTIVE_CARD, contentUrl: null, content }] });
+
+/**
+ * The JSON Teams receives for a message. Plain text becomes a MessageCard only for a legacy connector
+ * URL: Microsoft's docs disagree on whether Workflows accept that format, and a flow that cannot read
+ * the post fails after its 202, which would lose the message unseen; an Adaptive Card works for both.
+ */
+export function teamsPayload(m: z.output<typeof teamsMessageSchema>, webhook: 'legacy' | 'workflows'): Record<string, unknown> {
+  if (m.adaptiveCard) return adaptiveEnvelope(m.adaptiveCard);
   if (m.messageCard) return m.messageCard;
   const text = m.text ?? '';
+  if (webhook === 'workflows') {
+    return adaptiveEnvelope({
+      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+      type: 'AdaptiveCard',
+      // The version of Microsoft's own webhook example; TextBlock with wrap is in every version since 1.0.
+      version: '1.2',
+      body: [
+        ...(m.title ? [{ type: 'TextBlock', text: m.title, weight: 'Bolder', size: 'Medium', wrap: true }] : []),
+        { type: 'TextBlock', text, wrap: true },
+      ],
+    });
+  }
   return {
     '@type': 'MessageCard',
     '@context': 'https://schema.org/extensions',
@@ -68,6 +88,53 @@ export function teamsPayload(m: z.output<typeof teamsMessageSchema>): Record<str
     text,
   };
 }
+
+/**
+ * Sliding windows over the posts to each legacy connector webhook, so that a post Microsoft would
+ * throttle is never sent (the connector reports throttling only inside a 2xx body, and a throttled
+ * post is not delivered). Webhooks are keyed by the SHA-256 of their URL: the URL is the secret and
+ * must not sit in memory dumps as a map key. The count is per worker process: posts from other
+ * workers are not seen here, which is what the connector's connectionBudget bounds across workers.
+ */
+export class WebhookRateWindows {
+  private readonly posts = new Map<string, number[]>();
+  private readonly longestMs: number;
+
+  constructor(private readonly windows: readonly { seconds: number; maxRequests: number }[]) {
+    this.longestMs = Math.max(...windows.map((w) => w.seconds * 1000));
+  }
+
+  /** Records a post at `nowMs` and returns null, or returns how long to wait (ms) and records nothing. */
+  take(webhookUrl: string, nowMs: number): { waitMs: number; seconds: number; maxRequests: number } | null {
+    const key = createHash('sha256').update(webhookUrl, 'utf8').digest('hex');
+    const kept = (this.posts.get(key) ?? []).filter((t) => t > nowMs - this.longestMs);
+    let worst: { waitMs: number; seconds: number; maxRequests: number } | null = null;
+    for (const w of this.windows) {
+      const windowMs = w.seconds * 1000;
+      const inWindow = kept.filter((t) => t > nowMs - windowMs);
+      if (inWindow.length < w.maxRequests) continue;
+      // The post that must leave the window before one more fits, and when it leaves.
+      const waitMs = inWindow[inWindow.length - w.maxRequests]! + windowMs - nowMs;
+      if (!worst || waitMs > worst.waitMs) worst = { waitMs, seconds: w.seconds, maxRequests: w.maxRequests };
+    }
+    if (worst) {
+      this.posts.set(key, kept);
+      return worst;
+    }
+    kept.push(nowMs);
+    this.posts.set(key, kept);
+    return null;
+  }
+
+  clear(): void {
+    this.posts.clear();
+  }
+}
+
+/** The legacy connector limits, counted in this process for every legacy webhook it posts to. */
+export const teamsLegacyRateWindows = new WebhookRateWindows(TEAMS_LEGACY_RATE_WINDOWS);
+
+const windowName = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600} h` : `${seconds} s`);
 
 /**
  * An error Teams reports inside a 2xx: the legacy connector is known to answer 200 with text such as
@@ -95,56 +162,68 @@ function refineTeamsError(res: HttpResponse): HttpResponse {
   return { ...res, error: { ...res.error, message: `${PROVIDER} answered HTTP ${res.status} (${code})${message ? `: ${message}` : ''}` } };
 }
 
-function urlKind(webhookUrl: string) {
-  return isLegacyTeamsWebhook(webhookUrl) ? ({ webhook: 'legacy', deprecation: DEPRECATION } as const) : ({ webhook: 'workflows' } as const);
-}
+/**
+ * The webhook's request context: its origin is the base (a sandbox override replaces only that, so an
+ * emulator sees the path and query Teams would), and its sig= parameter is redacted like the URL.
+ */
+const TEAMS: ProviderBinding<TeamsConfig> = {
+  connectorId: 'teams',
+  provider: PROVIDER,
+  baseUrl: (config) => new URL(config.webhookUrl).origin,
+  headers: () => ({}),
+  extraSecrets: (config) => {
+    const sig = new URL(config.webhookUrl).searchParams.get('sig');
+    return sig ? [sig] : [];
+  },
+  refineError: (res) => refineTeamsError(res),
+};
 
 export const teamsExecutor: ConnectorExecutor<TeamsConfig> = {
-  async testConnection(rawConfig) {
-    const checked = checkConfig<TeamsConfig>('teams', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const legacy = isLegacyTeamsWebhook(checked.config.webhookUrl);
+  async testConnection(rawConfig, opts) {
+    const bound = bindProvider(TEAMS, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const legacy = isLegacyTeamsWebhook(bound.provider.config.webhookUrl);
     return offlineCheck(
       `Teams webhooks have no read endpoint: the URL was validated offline (Microsoft host, path and signature); only a real post proves it works.${legacy ? ` ${DEPRECATION}` : ''}`,
     );
   },
 
   async send(rawConfig, message, opts): Promise<ConnectorResponse> {
-    const checked = checkConfig<TeamsConfig>('teams', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const { config } = checked;
+    const bound = bindProvider(TEAMS, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const { config, secrets } = bound.provider;
     const msg = checkMessage(teamsMessageSchema, message, PROVIDER);
     if ('fail' in msg) return msg.fail;
-    const payload = teamsPayload(msg.message);
+    const legacy = isLegacyTeamsWebhook(config.webhookUrl);
+    const payload = teamsPayload(msg.message, legacy ? 'legacy' : 'workflows');
     const bytes = Buffer.byteLength(JSON.stringify(payload), 'utf8');
     if (bytes > TEAMS_MAX_MESSAGE_BYTES) {
       return failBeforeSend('payload_too_large', `${PROVIDER}: the message is ${bytes} bytes; Teams accepts at most 28 KB (${TEAMS_MAX_MESSAGE_BYTES} bytes)`);
     }
-    const target = webhookTarget(config.webhookUrl, opts);
-    if ('fail' in target) return target.fail;
+    if (legacy) {
+      const full = teamsLegacyRateWindows.take(config.webhookUrl, (opts?.now ?? Date.now)());
+      if (full) {
+        const error = connectorError(
+          'rate_limited',
+          `${PROVIDER}: this legacy connector webhook already had ${full.maxRequests} posts in the last ${windowName(full.seconds)} (counted in this worker), the most Microsoft allows; not posted, a slot frees in ${Math.ceil(full.waitMs / 1000)} s`,
+          { retryAfterMs: full.waitMs },
+        );
+        return { ok: false, status: 0, latencyMs: 0, body: null, error };
+      }
+    }
 
     // No idempotency key exists for Teams webhooks: the send workflow's id prevents a second post.
-    const sig = new URL(config.webhookUrl).searchParams.get('sig');
-    const secrets = [...secretsOf('teams', config), ...(sig ? [sig] : [])];
-    const res = refineTeamsError(
-      await httpRequest({
-        provider: PROVIDER,
-        method: 'POST',
-        url: target.url,
-        json: payload,
-        secrets,
-        ...callOptions(opts, teams.policy.timeouts.requestMs),
-      }),
-    );
+    const url = new URL(config.webhookUrl);
+    const res = await bound.provider.request({ method: 'POST', path: `${url.pathname}${url.search}`, json: payload });
     if (!res.ok) return withError(res, res.error!);
 
     const inBody = reportedError(res.body, res.status, secrets);
     if (inBody) return withError(res, inBody);
-    const kind = urlKind(config.webhookUrl);
+    const kind = legacy ? ({ webhook: 'legacy', deprecation: DEPRECATION } as const) : ({ webhook: 'workflows' } as const);
     // The legacy connector answers "1" (JSON-parsed: 1); Workflows answer 202 and run the flow later,
     // with a body Microsoft does not document, so only the legacy answer can be checked.
     const empty = res.body === null || res.body === '';
-    if (kind.webhook === 'legacy' && !empty && String(res.body).trim() !== '1') {
+    if (legacy && !empty && String(res.body).trim() !== '1') {
       const seen = redact(JSON.stringify(res.body).slice(0, 200), secrets);
       return withError(res, connectorError('invalid_response', `${PROVIDER} answered HTTP ${res.status} with ${seen} instead of "1"`));
     }

@@ -3,19 +3,20 @@
 // https://www.twilio.com/docs/iam/api/account , https://www.twilio.com/docs/iam/api-keys ,
 // https://www.twilio.com/docs/usage/twilios-response , https://www.twilio.com/docs/api/errors
 import { z } from 'zod';
-import type { CallOptions, ConnectorExecutor, ConnectorResponse } from '../core/envelope.js';
+import type { ConnectorExecutor, ConnectorResponse } from '../core/envelope.js';
 import { withBody, withError } from '../core/envelope.js';
 import { connectorError, type ConnectorError } from '../core/errors.js';
-import { httpRequest, type HttpRequest, type HttpResponse } from '../core/http.js';
+import type { HttpResponse } from '../core/http.js';
 import { basicAuth, redact } from '../core/redact.js';
 import type { TwilioConfig } from '../registry/connectors/twilio.js';
-import { twilio } from '../registry/connectors/twilio.js';
-import { baseUrl, callOptions, checkConfig, checkMessage, parseBody, secretsOf } from './support.js';
+import { bindProvider, type ProviderBinding } from './bind.js';
+import { checkMessage, parseBody } from './support.js';
 
 const PROVIDER = 'Twilio';
 const API = 'https://api.twilio.com';
 const BODY_MAX = 1600;
 const MEDIA_MAX = 10; // "up to 10 MediaUrl parameters"
+const RESTRICTED_KEY_REFUSED = 70051;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -80,41 +81,61 @@ export function refineTwilioError(res: HttpResponse, secrets: readonly string[])
   return { ...res, error };
 }
 
-function credentials(config: TwilioConfig): { authorization: string; secrets: string[] } {
-  const authorization = config.authMethod === 'api_key' ? basicAuth(config.apiKeySid, config.apiKeySecret) : basicAuth(config.accountSid, config.authToken);
-  return { authorization, secrets: secretsOf('twilio', config) };
-}
+/** Twilio's request context: Basic auth with the API key or the account's own SID and token. */
+const TWILIO: ProviderBinding<TwilioConfig> = {
+  connectorId: 'twilio',
+  provider: PROVIDER,
+  baseUrl: () => API,
+  pathPrefix: (config) => `/2010-04-01/Accounts/${encodeURIComponent(config.accountSid)}`,
+  headers: (config) => ({
+    authorization: config.authMethod === 'api_key' ? basicAuth(config.apiKeySid, config.apiKeySecret) : basicAuth(config.accountSid, config.authToken),
+  }),
+  refineError: refineTwilioError,
+};
 
-async function call(config: TwilioConfig, req: Pick<HttpRequest, 'method' | 'url' | 'query' | 'form'>, opts?: CallOptions): Promise<HttpResponse> {
-  const { authorization, secrets } = credentials(config);
-  const res = await httpRequest({
-    provider: PROVIDER,
-    ...req,
-    headers: { authorization },
-    secrets,
-    ...callOptions(opts, twilio.policy.timeouts.requestMs),
-  });
-  return refineTwilioError(res, secrets);
+/**
+ * A key Twilio authenticated but may not read Messages: https://www.twilio.com/docs/api/errors/403
+ * lists "a Restricted API key that does not include permission for the resource or endpoint", and
+ * https://www.twilio.com/docs/api/errors/70051 ("Authorization Failed") "If using a Restricted API Key
+ * - the key may be missing a permission to access the resource". A wrong or deleted key is 401 with
+ * 20003 ("Attempted API Key has been deleted", https://www.twilio.com/docs/api/errors/20003) instead.
+ */
+function isRestrictedKeyRefusal(res: HttpResponse): boolean {
+  if (res.status !== 403) return false;
+  const parsed = twilioError.safeParse(res.body);
+  return parsed.success && parsed.data.code === RESTRICTED_KEY_REFUSED;
 }
 
 export const twilioExecutor: ConnectorExecutor<TwilioConfig> = {
   async testConnection(rawConfig, opts) {
-    const checked = checkConfig<TwilioConfig>('twilio', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const { config } = checked;
-    const base = baseUrl(API, opts);
-    if ('fail' in base) return base.fail;
-    const account = `${base.base}/2010-04-01/Accounts/${encodeURIComponent(config.accountSid)}`;
+    const bound = bindProvider(TWILIO, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const { config } = bound.provider;
 
     if (config.authMethod === 'api_key') {
       // Standard API keys may not read the Account resource (only Main keys can), so an API key is
       // proved on the resource it will use: one page of one message, of which nothing is kept.
-      const res = await call(config, { method: 'GET', url: `${account}/Messages.json`, query: { PageSize: 1 } }, opts);
+      const res = await bound.provider.request({ method: 'GET', path: '/Messages.json', query: { PageSize: 1 } });
+      if (isRestrictedKeyRefusal(res)) {
+        // The key is genuine (a bad one is 401/20003) but may not read messages: a Restricted key
+        // allowed only to create them is exactly what a sending connection needs, so it passes.
+        return {
+          ok: true,
+          status: res.status,
+          latencyMs: res.latencyMs,
+          body: {
+            accountSid: config.accountSid,
+            check: 'messages',
+            readable: false,
+            note: `Twilio authenticated the API key but refused to list messages (HTTP 403, error ${RESTRICTED_KEY_REFUSED}): it is a Restricted key without permission to read Messages, or it belongs to another account. Whether it may create messages cannot be checked without sending one: the first send will prove it (a refusal then is forbidden).`,
+          },
+        };
+      }
       const parsed = parseBody(res, messageListBody, PROVIDER);
       if (!parsed.ok) return parsed;
-      return withBody(parsed, { accountSid: config.accountSid, check: 'messages' });
+      return withBody(parsed, { accountSid: config.accountSid, check: 'messages', readable: true });
     }
-    const res = await call(config, { method: 'GET', url: `${account}.json` }, opts);
+    const res = await bound.provider.request({ method: 'GET', path: '.json' });
     const parsed = parseBody(res, accountBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return parsed;
     const { sid, status, friendly_name, type } = parsed.body;
@@ -125,23 +146,21 @@ export const twilioExecutor: ConnectorExecutor<TwilioConfig> = {
   },
 
   async send(rawConfig, message, opts): Promise<ConnectorResponse> {
-    const checked = checkConfig<TwilioConfig>('twilio', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const { config } = checked;
+    const bound = bindProvider(TWILIO, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const { config } = bound.provider;
     const msg = checkMessage(twilioMessageSchema, message, PROVIDER);
     if ('fail' in msg) return msg.fail;
     const m = msg.message;
-    const base = baseUrl(API, opts);
-    if ('fail' in base) return base.fail;
 
     // A sender named by the message replaces the configured one as a whole, so that a message `from`
     // is never paired with a configured service whose pool may not contain it.
     const sender = m.from !== undefined || m.messagingServiceSid !== undefined ? m : config;
     // The Messages API has no idempotency key (I-Twilio-Idempotency-Token only marks Twilio's own
     // webhook retries), so none is sent: the send workflow's id is what prevents a duplicate SMS.
-    const res = await call(config, {
+    const res = await bound.provider.request({
       method: 'POST',
-      url: `${base.base}/2010-04-01/Accounts/${encodeURIComponent(config.accountSid)}/Messages.json`,
+      path: '/Messages.json',
       form: {
         To: m.to,
         From: sender.from,
@@ -152,7 +171,7 @@ export const twilioExecutor: ConnectorExecutor<TwilioConfig> = {
         ContentVariables: m.contentVariables ? JSON.stringify(m.contentVariables) : undefined,
         StatusCallback: m.statusCallback,
       },
-    }, opts);
+    });
     const parsed = parseBody(res, messageBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return parsed;
     return withBody(parsed, { sid: parsed.body.sid, status: parsed.body.status });

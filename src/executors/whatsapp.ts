@@ -2,7 +2,8 @@
 // Facts (shared/docs/providers.md §3): https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages ,
 // https://developers.facebook.com/docs/whatsapp/cloud-api/reference/phone-numbers ,
 // https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes ,
-// https://developers.facebook.com/docs/whatsapp/throughput
+// https://developers.facebook.com/docs/whatsapp/throughput ; Graph API versions and their end dates:
+// WHATSAPP_VERSIONS in src/registry/connectors/whatsapp.ts.
 import { z } from 'zod';
 import type { CallOptions, ConnectorExecutor, ConnectorResponse } from '../core/envelope.js';
 import { failBeforeSend, withBody } from '../core/envelope.js';
@@ -10,7 +11,7 @@ import { connectorError, type ConnectorError } from '../core/errors.js';
 import { httpRequest, type HttpResponse, type HttpRequest } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import type { WhatsAppConfig } from '../registry/connectors/whatsapp.js';
-import { whatsapp } from '../registry/connectors/whatsapp.js';
+import { WHATSAPP_VERSIONS, whatsapp } from '../registry/connectors/whatsapp.js';
 import { baseUrl, callOptions, checkConfig, checkMessage, dedupValue, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'WhatsApp';
@@ -110,7 +111,7 @@ export const whatsappExecutor: ConnectorExecutor<WhatsAppConfig> = {
     if ('fail' in base) return base.fail;
     const res = await request(config, {
       method: 'GET',
-      url: `${base.base}/${config.apiVersion}/${config.phoneNumberId}`,
+      url: `${base.base}/${config.apiVersion ?? WHATSAPP_VERSIONS.current}/${config.phoneNumberId}`,
       query: { fields: 'display_phone_number,verified_name,quality_rating' },
     }, opts);
     const parsed = parseBody(res, phoneNumberBody, PROVIDER);
@@ -146,7 +147,7 @@ export const whatsappExecutor: ConnectorExecutor<WhatsAppConfig> = {
     if ('fail' in base) return base.fail;
     const res = await request(config, {
       method: 'POST',
-      url: `${base.base}/${config.apiVersion}/${config.phoneNumberId}/messages`,
+      url: `${base.base}/${config.apiVersion ?? WHATSAPP_VERSIONS.current}/${config.phoneNumberId}/messages`,
       json: {
         messaging_product: 'whatsapp',
         recipient_type: 'individual',

@@ -1,7 +1,8 @@
 // PagerDuty Events API v2 (messaging destination: alerts).
 // Facts: https://developer.pagerduty.com/docs/events-api-v2/overview/ ,
 // https://developer.pagerduty.com/docs/events-api-v2/trigger-events/ ,
-// https://developer.pagerduty.com/docs/events-api-v2/rate-limits/
+// https://developer.pagerduty.com/docs/events-api-v2/rate-limits/ ,
+// https://support.pagerduty.com/docs/safelist-ips (the EU Events API host)
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
 import { password, select, text } from '../fields.js';
@@ -55,7 +56,6 @@ export const pagerduty = defineConnector({
           help: 'payload.source of triggered alerts when a send does not set one: the affected system (host name, service).',
           required: false,
           default: 'pipeline-worker',
-          validation: { maxLength: 255 },
         }),
       },
       authFields: {
@@ -79,7 +79,8 @@ export const pagerduty = defineConnector({
   notes: [
     '202 {"status":"success"} means the event was queued for processing, not that anyone was paged.',
     'Without a dedup_key every retry opens a new alert; the engine always sends one.',
-    'The EU host (events.eu.pagerduty.com) is from community sources and not confirmed in the official reference.',
+    'EU service-region accounts send to events.eu.pagerduty.com: PagerDuty\'s safelist page says "events.pagerduty.com and events.eu.pagerduty.com resolve to multiple IPs" for the Events API (https://support.pagerduty.com/docs/safelist-ips).',
+    'images[].src must be https ("This image must be served via HTTPS"); payload.source has no documented length limit (only dedup_key ≤ 255 and summary ≤ 1024 characters are limited).',
   ],
 });
 

@@ -1,7 +1,8 @@
 // Postmark Email API (messaging destination: email).
 // Facts: https://postmarkapp.com/developer/api/overview ,
 // https://postmarkapp.com/developer/api/email-api ,
-// https://postmarkapp.com/support/article/troubleshooting-422-unprocessable-entity-errors
+// https://postmarkapp.com/support/article/troubleshooting-422-unprocessable-entity-errors ,
+// https://postmarkapp.com/support/article/1125-custom-metadata-faq
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
 import { password, text } from '../fields.js';
@@ -67,6 +68,7 @@ export const postmark = defineConnector({
     '200 with ErrorCode 0 means accepted; bounces and deliveries are reported later by webhooks.',
     'ErrorCode 406 (inactive recipient) means the address is suppressed: do not retry.',
     'To + Cc + Bcc are limited to 50 recipients per message.',
+    'Metadata keys must be unique ignoring case ("When sending with the API, duplicate keys, including the same key with case differences, are not allowed"); idempotency_key is the engine\'s, so a message whose metadata has it in any case is refused before sending.',
   ],
 });
 

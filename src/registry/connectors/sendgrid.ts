@@ -1,7 +1,8 @@
 // Twilio SendGrid Mail Send v3 (messaging destination: email).
 // Facts: https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send ,
 // https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/rate-limits ,
-// https://www.twilio.com/docs/sendgrid/api-reference/mail-send/errors
+// https://www.twilio.com/docs/sendgrid/api-reference/mail-send/errors ,
+// https://www.twilio.com/docs/sendgrid/for-developers/sending-email/scheduling-parameters
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
 import { password, select, text } from '../fields.js';
@@ -79,6 +80,7 @@ export const sendgrid = defineConnector({
     '202 with an empty body means queued, not delivered; the message id is in the X-Message-Id header.',
     '403 covers a missing scope, an unverified sender and a temporary block after many bad requests.',
     'EU data-residency subusers must use the EU region; 451 means the data-residency rules refused the request.',
+    'sendAt may be at most 72 hours ahead ("Emails can be scheduled up to 72 hours in advance"); a later one is refused before sending.',
   ],
 });
 

@@ -1,7 +1,9 @@
 // Twilio Programmable Messaging, SMS (messaging destination).
 // Facts: https://www.twilio.com/docs/messaging/api/message-resource ,
 // https://www.twilio.com/docs/usage/twilios-response , https://www.twilio.com/docs/api/errors/20429 ,
-// https://www.twilio.com/docs/iam/api-keys
+// https://www.twilio.com/docs/iam/api-keys , https://www.twilio.com/docs/iam/api-keys/restricted-api-keys ,
+// https://www.twilio.com/docs/api/errors/403 , https://www.twilio.com/docs/api/errors/70051 ,
+// https://www.twilio.com/docs/api/errors/20003
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf, type FieldIssue } from '../define.js';
 import { password, text } from '../fields.js';
@@ -48,8 +50,11 @@ export const twilio = defineConnector({
   docsUrl: 'https://www.twilio.com/docs/messaging/api/message-resource',
   capabilities: { testConnection: 'api', send: true, pull: [], trigger: false },
   // Standard API keys may not read the Account resource (https://www.twilio.com/docs/iam/api-keys/keys-in-console).
+  // A Restricted key allowed only to create Messages is refused the list with 403 / 70051 ("If using a
+  // Restricted API Key - the key may be missing a permission to access the resource"): Twilio has
+  // authenticated it, so the check passes with a note; a wrong key is 401 / 20003 and fails.
   credentialCheck:
-    'auth token: GET /2010-04-01/Accounts/{accountSid}.json (the account must be active); API key: GET /2010-04-01/Accounts/{accountSid}/Messages.json?PageSize=1',
+    'auth token: GET /2010-04-01/Accounts/{accountSid}.json (the account must be active); API key: GET /2010-04-01/Accounts/{accountSid}/Messages.json?PageSize=1 (a Restricted key refused the list with 403 / error 70051 passes, with a note that the first send proves it; 401 / 20003 fails)',
   idempotency: {
     supported: false,
     note: 'The Messages API has no idempotency key; a duplicate SMS is prevented by the send workflow\'s id, not by Twilio. I-Twilio-Idempotency-Token only marks Twilio\'s own webhook retries.',
@@ -72,7 +77,7 @@ export const twilio = defineConnector({
     {
       id: 'api_key',
       label: 'API key',
-      help: 'A revocable Standard API key (Console → Account → API keys & tokens); recommended over the auth token.',
+      help: 'A revocable Standard or Restricted API key (Console → Account → API keys & tokens); recommended over the auth token. A Restricted key needs permission to create Messages; without permission to read them the connection check cannot go further than proving the key is genuine.',
       connectionFields,
       authFields: {
         apiKeySid: text({
@@ -104,6 +109,7 @@ export const twilio = defineConnector({
     '201 with status queued/accepted means Twilio took the message; delivery is reported later through the status callback.',
     'After an ambiguous timeout, look the message up before sending again: there is no API-side dedup.',
     'When both From and a messaging service are set, From must belong to the service\'s sender pool.',
+    'Restricted API keys (generally available since 2025-12-10, US region only) "will only allow access to selected permissions": a key that may create but not read Messages passes the connection check with a note, since Twilio answers its message list with 403 / 70051 rather than 401 / 20003.',
   ],
 });
 

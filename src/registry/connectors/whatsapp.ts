@@ -1,10 +1,37 @@
 // WhatsApp Business Platform, Meta Cloud API (messaging destination).
 // Facts: https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages ,
 // https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes ,
-// https://developers.facebook.com/docs/whatsapp/throughput
+// https://developers.facebook.com/docs/whatsapp/throughput ,
+// https://developers.facebook.com/docs/graph-api/changelog/versions/ ,
+// https://developers.facebook.com/docs/graph-api/guides/versioning
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
-import { password, text } from '../fields.js';
+import { apiVersionField, password, text } from '../fields.js';
+import type { VersionPolicy } from '../versions.js';
+
+/**
+ * Graph API versions, from Meta's changelog table (https://developers.facebook.com/docs/graph-api/changelog/versions/,
+ * "Version · Date Introduced · Available Until"; v26.0, introduced July 29, 2026, is the latest and
+ * its end is "TBD"). The versioning guide: "A version will no longer be usable two years after the
+ * date that the subsequent version is released", so the "available until" date is the first day a
+ * version no longer works and is `retiresOn` here: from that day the engine refuses it. Versions
+ * already past it (v20.0 on 2026-09-24, v19.0 on 2026-05-21, ...) are not listed at all.
+ */
+export const WHATSAPP_VERSIONS: VersionPolicy = {
+  field: 'apiVersion',
+  label: 'Graph API version',
+  current: 'v26.0',
+  rule: 'Meta keeps each Graph API version usable until two years after the next version is released (the "available until" date in its changelog); from that date the version is refused.',
+  source: 'https://developers.facebook.com/docs/graph-api/changelog/versions/',
+  versions: [
+    { version: 'v26.0', released: '2026-07-29' },
+    { version: 'v25.0', released: '2026-02-18', retiresOn: '2028-07-29' },
+    { version: 'v24.0', released: '2025-10-08', retiresOn: '2028-02-18' },
+    { version: 'v23.0', released: '2025-05-29', retiresOn: '2027-10-08' },
+    { version: 'v22.0', released: '2025-01-21', retiresOn: '2027-05-20' },
+    { version: 'v21.0', released: '2024-10-02', retiresOn: '2027-01-21' },
+  ],
+};
 
 export const whatsapp = defineConnector({
   id: 'whatsapp',
@@ -31,12 +58,8 @@ export const whatsapp = defineConnector({
           placeholder: '106540352242922',
           validation: { pattern: '\\d{6,20}', patternDescription: 'the numeric phone number ID (digits only)' },
         }),
-        apiVersion: text({
-          label: 'Graph API version',
-          help: 'Graph API version in the URL path. Each version works for about two years after its successor ships; pin one and upgrade deliberately.',
-          required: false,
-          default: 'v23.0',
-          validation: { pattern: 'v\\d+\\.0', patternDescription: 'a Graph API version such as v23.0' },
+        apiVersion: apiVersionField('WhatsApp', WHATSAPP_VERSIONS, {
+          help: 'Graph API version in the URL path; pin one and upgrade deliberately.',
         }),
         wabaId: text({
           label: 'WhatsApp Business Account ID',
@@ -69,6 +92,7 @@ export const whatsapp = defineConnector({
       },
     },
   ],
+  apiVersion: WHATSAPP_VERSIONS,
   policy: definePolicy({
     source: 'https://developers.facebook.com/docs/whatsapp/throughput',
     // 80 msg/s per number by default (1,000 after an automatic upgrade), but coexistence numbers are fixed
@@ -82,7 +106,7 @@ export const whatsapp = defineConnector({
     'A 200 with a wamid means accepted; delivery, read and failure arrive later through webhooks.',
     'Throttling is signalled by error.code (130429 throughput, 131056 pair rate, 4 / 80007 app limits), not reliably by the HTTP status.',
     'Free-form text is delivered only inside the 24-hour customer-service window; otherwise send an approved template.',
-    'Older Graph versions such as v20.0 keep working until Meta retires them.',
+    'Each Graph API version stops working on the "available until" date of Meta\'s changelog (v20.0 on 2026-09-24, v21.0 on 2027-01-21, v23.0 on 2027-10-08); the engine refuses a version from that date and warns 60 days before.',
   ],
 });
 

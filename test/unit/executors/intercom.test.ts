@@ -28,7 +28,7 @@ function reply(path: string, method: 'GET' | 'POST', status: number, body: unkno
 const errorList = (...errors: Record<string, unknown>[]) => ({ type: 'error.list', request_id: 'req-7f3a', errors });
 
 describe('intercom testConnection', () => {
-  test('GET /me with Bearer token, Intercom-Version (default 2.14) and Accept: application/json', async () => {
+  test('GET /me with Bearer token, Intercom-Version (default 2.16, the current one) and Accept: application/json', async () => {
     reply('/me', 'GET', 200, ME);
     const res = await test_(config);
     expect(res).toMatchObject({ ok: true, status: 200, body: { adminId: '991267464', name: 'Ann Admin', appId: 'abc123de' } });
@@ -36,7 +36,7 @@ describe('intercom testConnection', () => {
     expect(sent!.method).toBe('GET');
     expect(sent!.url.href).toBe(`${ORIGIN}/me`);
     expect(sent!.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(sent!.headers['intercom-version']).toBe('2.14');
+    expect(sent!.headers['intercom-version']).toBe('2.16');
     expect(sent!.headers.accept).toBe('application/json');
   });
 
@@ -51,10 +51,13 @@ describe('intercom testConnection', () => {
     expect(au!.url.href).toBe('https://api.au.intercom.io/me');
   });
 
-  test('an unknown region or a malformed apiVersion is invalid_config, nothing sent', async () => {
-    for (const bad of [{ region: 'jp' }, { apiVersion: 'latest' }]) {
-      expect((await test_({ ...config, ...bad })).error?.code).toBe('invalid_config');
+  test('an unknown region, a malformed apiVersion or one the registry does not offer is invalid_config, nothing sent', async () => {
+    for (const bad of [{ region: 'jp' }, { apiVersion: 'latest' }, { apiVersion: '2.17' }, { apiVersion: '2.5' }]) {
+      const res = await test_({ ...config, ...bad });
+      expect(res.error?.code).toBe('invalid_config');
     }
+    // The refusal lists what is valid, current first.
+    expect((await test_({ ...config, apiVersion: '2.17' })).error!.message).toContain('Unstable, 2.16 (current), 2.15, 2.14');
     expect(mock.sent()).toHaveLength(0);
   });
 
@@ -81,7 +84,7 @@ describe('intercom send: data events', () => {
     expect(sent!.url.href).toBe(`${ORIGIN}/events`);
     expect(sent!.headers['content-type']).toBe('application/json');
     expect(sent!.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(sent!.headers['intercom-version']).toBe('2.14');
+    expect(sent!.headers['intercom-version']).toBe('2.16');
     expect(sentJson()).toEqual({ event_name: 'placed-order', created_at: 1_735_689_600, user_id: '314159', metadata: { order_number: '3434-3434', items: '3' } });
   });
 
@@ -98,6 +101,39 @@ describe('intercom send: data events', () => {
     expect(first.created_at).toBeLessThanOrEqual(after);
     expect(sentJson(1)).toMatchObject({ id: '5f8a0b' });
     expect(sentJson(1)).not.toHaveProperty('user_id');
+  });
+
+  test('created_at without createdAt is the first attempt\'s schedule time in seconds: the same on a retry, whatever the clock says', async () => {
+    reply('/events', 'POST', 202, '');
+    reply('/events', 'POST', 202, '');
+    const message = { type: 'event', eventName: 'placed-order', userId: '314159' };
+    const firstAttemptAtMs = 1_767_225_600_999; // 2026-01-01T00:00:00.999Z
+    const first = await send(config, message, { firstAttemptAtMs, now: () => firstAttemptAtMs + 250 });
+    const retry = await send(config, message, { firstAttemptAtMs, now: () => firstAttemptAtMs + 95_000 });
+    expect(sentJson(0).created_at).toBe(1_767_225_600);
+    expect(sentJson(1).created_at).toBe(1_767_225_600);
+    expect(first.body).toMatchObject({ createdAt: 1_767_225_600 });
+    expect(retry.body).toMatchObject({ createdAt: 1_767_225_600 });
+  });
+
+  test('outside an activity (no firstAttemptAtMs) created_at is the injected clock; an explicit createdAt always wins', async () => {
+    reply('/events', 'POST', 202, '');
+    reply('/events', 'POST', 202, '');
+    await send(config, { type: 'event', eventName: 'a', userId: '1' }, { now: () => 1_700_000_000_750 });
+    await send(config, { ...EVENT }, { firstAttemptAtMs: 1_767_225_600_000 });
+    expect(sentJson(0).created_at).toBe(1_700_000_000);
+    expect(sentJson(1).created_at).toBe(EVENT.createdAt);
+  });
+
+  test('metadata: 10 keys are sent; 11 are refused before sending, naming the field, since Intercom would ignore the 11th', async () => {
+    reply('/events', 'POST', 202, '');
+    const ten = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, i]));
+    expect((await send(config, { ...EVENT, metadata: ten })).ok).toBe(true);
+    expect(sentJson().metadata).toEqual(ten);
+    const res = await send(config, { ...EVENT, metadata: { ...ten, k10: 'dropped by Intercom' } });
+    expect(res).toMatchObject({ ok: false, status: 0, body: null, error: { code: 'bad_request', retryable: false } });
+    expect(res.error!.message).toContain('metadata: has 11 keys; Intercom tracks at most 10');
+    expect(mock.sent()).toHaveLength(1);
   });
 
   test('Intercom has no idempotency mechanism: the key goes nowhere (no header, not in the body)', async () => {

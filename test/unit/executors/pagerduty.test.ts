@@ -128,6 +128,7 @@ describe('pagerduty send: validation and errors', () => {
       [{ summary: 's', links: [{ href: 'javascript:alert(1)' }] }, 'links.0.href'],
       [{ summary: 's', timestamp: 'yesterday' }, 'timestamp'],
       [{ summary: 's', routing_key: 'other' }, 'routing_key'],
+      [{ summary: 's', images: [{ src: 'http://example.com/chart.png' }] }, 'images.0.src: must be an https URL'],
     ];
     for (const [message, field] of cases) {
       const res = await send(config, message, { idempotencyKey: 'k' });
@@ -135,6 +136,25 @@ describe('pagerduty send: validation and errors', () => {
       expect(res.error!.message).toContain(field);
     }
     expect(mock.sent()).toHaveLength(0);
+  });
+
+  test('images[].src must be https (PagerDuty: "This image must be served via HTTPS"); the image\'s href may be http', async () => {
+    const res = await send(config, { summary: 's', images: [{ src: 'http://example.com/chart.png' }] }, { idempotencyKey: 'k' });
+    expect(res).toMatchObject({ ok: false, status: 0, body: null, error: { code: 'bad_request', retryable: false } });
+    expect(res.error!.message).toContain('images.0.src');
+    expect(mock.sent()).toHaveLength(0);
+    reply(202, accepted('k'));
+    expect((await send(config, { summary: 's', images: [{ src: 'https://example.com/chart.png', href: 'http://example.com/' }] }, { idempotencyKey: 'k' })).ok).toBe(true);
+  });
+
+  test('source has no 255-character limit (PagerDuty documents none): a long one is sent whole, from the message or the config', async () => {
+    const source = `monitoringtool:cloudvendor:${'x'.repeat(400)}`;
+    reply(202, accepted('k'));
+    reply(202, accepted('k'));
+    expect((await send(config, { summary: 's', source }, { idempotencyKey: 'k' })).ok).toBe(true);
+    expect((await send({ ...config, defaultSource: source }, { summary: 's' }, { idempotencyKey: 'k' })).ok).toBe(true);
+    expect((sentJson(0).payload as { source: string }).source).toBe(source);
+    expect((sentJson(1).payload as { source: string }).source).toBe(source);
   });
 
   test('an event over 512 KB is payload_too_large before sending', async () => {

@@ -119,6 +119,29 @@ describe('postmark send', () => {
       expect(sentJson(1).Metadata).toEqual({ idempotency_key: hash, order: '42' });
     });
 
+    test('a message metadata key spelling the engine\'s key in another case (Idempotency_Key) is refused before sending, naming it', async () => {
+      for (const clash of ['Idempotency_Key', 'IDEMPOTENCY_KEY', 'idempotency_key']) {
+        const res = await send(config, { ...simple, metadata: { order: '42', [clash]: 'mine' } }, { idempotencyKey: 'send:conn-1:42' });
+        expect(res).toMatchObject({ ok: false, status: 0, body: null, error: { code: 'bad_request', retryable: false } });
+        expect(res.error!.message).toContain(`metadata.${clash}`);
+        expect(res.error!.message).toContain('differ only in case');
+      }
+      expect(mock.sent()).toHaveLength(0);
+    });
+
+    test('without an idempotency key there is no clash: the message\'s own idempotency_key is sent as given', async () => {
+      reply(200, OK);
+      await send(config, { ...simple, metadata: { Idempotency_Key: 'mine' } });
+      expect(sentJson().Metadata).toEqual({ Idempotency_Key: 'mine' });
+    });
+
+    test('two message metadata keys that differ only in case are refused before sending', async () => {
+      const res = await send(config, { ...simple, metadata: { Order: '1', order: '2' } });
+      expect(res).toMatchObject({ ok: false, status: 0, error: { code: 'bad_request' } });
+      expect(res.error!.message).toContain('metadata.order: repeats "Order"');
+      expect(mock.sent()).toHaveLength(0);
+    });
+
     test('no key and no metadata: no Metadata', async () => {
       reply(200, OK);
       await send(config, simple);

@@ -81,6 +81,22 @@ describe('sendgrid send', () => {
     });
   });
 
+  test('send_at up to 72 hours ahead is sent; later is refused before sending (SendGrid: "up to 72 hours in advance")', async () => {
+    const now = Date.UTC(2026, 11, 2, 12, 0, 0);
+    const clock = { now: () => now };
+    const atSeconds = (ms: number) => Math.floor((now + ms) / 1000);
+    accept();
+    expect((await send(config, { ...simple, sendAt: atSeconds(72 * 3_600_000) }, clock)).ok).toBe(true);
+    expect(sentJson().send_at).toBe(atSeconds(72 * 3_600_000));
+    const late = await send(config, { ...simple, sendAt: atSeconds(72 * 3_600_000 + 1_000) }, clock);
+    expect(late).toMatchObject({ ok: false, status: 0, body: null, error: { code: 'bad_request', retryable: false } });
+    expect(late.error!.message).toContain('sendAt:');
+    expect(late.error!.message).toContain('at most 72 hours in advance');
+    const week = await send(config, { ...simple, sendAt: atSeconds(7 * 24 * 3_600_000) }, clock);
+    expect(week.error!.message).toContain('168.0 hours ahead');
+    expect(mock.sent()).toHaveLength(1);
+  });
+
   test('dynamic template: the configured template_id applies, no subject or content needed, data on the personalization', async () => {
     accept();
     accept();

@@ -2,7 +2,8 @@
 // Microsoft publishes no machine-readable schema for these webhooks (shared/specs/SOURCES.md).
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
-import { TEAMS_MAX_MESSAGE_BYTES, teamsExecutor } from '../../../src/executors/teams.js';
+import { TEAMS_MAX_MESSAGE_BYTES, teamsExecutor, teamsLegacyRateWindows, WebhookRateWindows } from '../../../src/executors/teams.js';
+import { TEAMS_LEGACY_RATE_WINDOWS, teams } from '../../../src/registry/connectors/teams.js';
 import { JSON_HEADERS, pathIs, useMockAgent } from '../../helpers/mock-agent.js';
 import { describeHttpContract } from './http-contract.js';
 
@@ -25,6 +26,14 @@ function reply(status: number, body: string, { origin = ORIGIN, path = PATH, hea
   mock.agent.get(origin).intercept({ path: pathIs(path), method: 'POST' }).reply(status, body, { headers });
 }
 const sentJson = (i = 0) => JSON.parse(String(mock.sent()[i]!.body)) as Record<string, unknown>;
+const ADAPTIVE = 'application/vnd.microsoft.card.adaptive';
+const adaptiveText = (body: unknown[]) => ({
+  type: 'message',
+  attachments: [{ contentType: ADAPTIVE, contentUrl: null, content: { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.2', body } }],
+});
+
+// The legacy windows live for the worker process; each test starts with none counted.
+beforeEach(() => teamsLegacyRateWindows.clear());
 
 describe('teams send: payloads', () => {
   test('POSTs JSON to the whole Workflows URL (path and sig query), no auth header', async () => {
@@ -39,25 +48,41 @@ describe('teams send: payloads', () => {
     expect(sent!.headers).not.toHaveProperty('authorization');
   });
 
-  test('plain text becomes a legacy MessageCard (summary = the text)', async () => {
+  test('plain text to a Workflows URL is an Adaptive Card in the message envelope, not a MessageCard', async () => {
     reply(202, '');
     await send(config, { text: 'Job failed' });
+    expect(sentJson()).toEqual(adaptiveText([{ type: 'TextBlock', text: 'Job failed', wrap: true }]));
+    expect(sentJson()).not.toHaveProperty('@type');
+  });
+
+  test('plain text with a title to a Workflows URL: a bold title block, then the text; themeColor has no Adaptive Card equivalent', async () => {
+    reply(202, '');
+    await send(config, { text: 'Sync of orders failed', title: 'Pipeline alert', themeColor: '#D70000' });
+    expect(sentJson()).toEqual(adaptiveText([
+      { type: 'TextBlock', text: 'Pipeline alert', weight: 'Bolder', size: 'Medium', wrap: true },
+      { type: 'TextBlock', text: 'Sync of orders failed', wrap: true },
+    ]));
+  });
+
+  test('plain text to a legacy connector URL is a MessageCard (summary = the text)', async () => {
+    reply(200, '1', { origin: LEGACY_ORIGIN, path: LEGACY_PATH });
+    await send(legacy, { text: 'Job failed' });
     expect(sentJson()).toEqual({ '@type': 'MessageCard', '@context': 'https://schema.org/extensions', summary: 'Job failed', text: 'Job failed' });
   });
 
-  test('title and themeColor go on the MessageCard; the title is the summary; # is dropped', async () => {
-    reply(202, '');
-    await send(config, { text: 'Sync of orders failed', title: 'Pipeline alert', themeColor: '#D70000' });
+  test('legacy: title and themeColor go on the MessageCard; the title is the summary; # is dropped', async () => {
+    reply(200, '1', { origin: LEGACY_ORIGIN, path: LEGACY_PATH });
+    await send(legacy, { text: 'Sync of orders failed', title: 'Pipeline alert', themeColor: '#D70000' });
     expect(sentJson()).toEqual({
       '@type': 'MessageCard', '@context': 'https://schema.org/extensions',
       summary: 'Pipeline alert', title: 'Pipeline alert', themeColor: 'D70000', text: 'Sync of orders failed',
     });
   });
 
-  test('a long text is cut to a short summary but sent whole', async () => {
-    reply(202, '');
+  test('legacy: a long text is cut to a short summary but sent whole', async () => {
+    reply(200, '1', { origin: LEGACY_ORIGIN, path: LEGACY_PATH });
     const text = 'x'.repeat(1_000);
-    await send(config, { text });
+    await send(legacy, { text });
     const body = sentJson();
     expect(body.text).toBe(text);
     expect(String(body.summary).length).toBeLessThanOrEqual(256);
@@ -96,7 +121,10 @@ describe('teams send: payloads', () => {
   });
 
   test('a message over 28 KB is payload_too_large before sending; one just under is sent', async () => {
-    const envelope = JSON.stringify({ '@type': 'MessageCard', '@context': 'https://schema.org/extensions', summary: 's', title: 's', text: '' }).length;
+    const envelope = JSON.stringify(adaptiveText([
+      { type: 'TextBlock', text: 's', weight: 'Bolder', size: 'Medium', wrap: true },
+      { type: 'TextBlock', text: '', wrap: true },
+    ])).length;
     const tooBig = await send(config, { text: 'x'.repeat(TEAMS_MAX_MESSAGE_BYTES), title: 's' });
     expect(tooBig).toMatchObject({ ok: false, status: 0, body: null, error: { code: 'payload_too_large', retryable: false } });
     expect(tooBig.error!.message).toContain('28 KB');
@@ -113,7 +141,8 @@ describe('teams send: answers', () => {
     reply(200, '1', { origin: LEGACY_ORIGIN, path: LEGACY_PATH });
     const res = await send(legacy, { text: 'hi' });
     expect(res).toMatchObject({ ok: true, status: 200, body: { accepted: true, webhook: 'legacy' } });
-    expect((res.body as { deprecation: string }).deprecation).toMatch(/retiring.*Workflows/);
+    expect((res.body as { deprecation: string }).deprecation).toMatch(/nearing deprecation.*Workflows/);
+    expect((res.body as { deprecation: string }).deprecation).not.toMatch(/retir/);
     expect(mock.sent()[0]!.url.href).toBe(LEGACY_URL);
   });
 
@@ -194,18 +223,124 @@ describe('teams send: answers', () => {
   });
 });
 
+describe('teams legacy connector rate limits (4/1 s, 60/30 s, 100/1 h, 150/2 h, 1800/24 h)', () => {
+  const T0 = Date.UTC(2026, 11, 2, 9, 0, 0);
+  const at = (ms: number) => ({ now: () => T0 + ms });
+  const replyLegacy = (times: number) => {
+    for (let i = 0; i < times; i++) reply(200, '1', { origin: LEGACY_ORIGIN, path: LEGACY_PATH });
+  };
+
+  test('four posts in one second are sent; the fifth is rate_limited before sending, with the wait until a slot frees', async () => {
+    replyLegacy(4);
+    for (const ms of [0, 100, 200, 300]) expect((await send(legacy, { text: 'hi' }, at(ms))).ok).toBe(true);
+    const res = await send(legacy, { text: 'hi' }, at(400));
+    expect(res).toMatchObject({ ok: false, status: 0, body: null, error: { code: 'rate_limited', retryable: true, retryAfterMs: 600 } });
+    expect(res.error!.message).toContain('4 posts in the last 1 s');
+    expect(res.error!.message).toContain('counted in this worker');
+    expect(mock.sent()).toHaveLength(4);
+    // Once the first post leaves the one-second window, the next one goes out.
+    replyLegacy(1);
+    expect((await send(legacy, { text: 'hi' }, at(1_000))).ok).toBe(true);
+    expect(mock.sent()).toHaveLength(5);
+  });
+
+  test('the 30-second window: 60 posts spread over 18 s, the 61st waits until the first is 30 s old', async () => {
+    replyLegacy(60);
+    for (let i = 0; i < 60; i++) expect((await send(legacy, { text: `m${i}` }, at(i * 300))).ok).toBe(true);
+    const res = await send(legacy, { text: 'one too many' }, at(18_000));
+    expect(res.error).toMatchObject({ code: 'rate_limited', retryAfterMs: 12_000 });
+    expect(res.error!.message).toContain('60 posts in the last 30 s');
+    expect(mock.sent()).toHaveLength(60);
+  });
+
+  test('the hour window: 100 posts 20 s apart, the 101st waits until the first is an hour old', async () => {
+    replyLegacy(100);
+    for (let i = 0; i < 100; i++) expect((await send(legacy, { text: `m${i}` }, at(i * 20_000))).ok).toBe(true);
+    const res = await send(legacy, { text: 'one too many' }, at(100 * 20_000));
+    expect(res.error).toMatchObject({ code: 'rate_limited', retryAfterMs: 3_600_000 - 2_000_000 });
+    expect(res.error!.message).toContain('100 posts in the last 1 h');
+    expect(mock.sent()).toHaveLength(100);
+  });
+
+  test('the two-hour window: 100 posts in the first hour and 50 in the second fill it', async () => {
+    // 100 posts in the first hour, 50 in the second: the two-hour window is then full.
+    replyLegacy(150);
+    for (let i = 0; i < 100; i++) expect((await send(legacy, { text: 'a' }, at(i * 30_000))).ok).toBe(true);
+    for (let i = 0; i < 50; i++) expect((await send(legacy, { text: 'b' }, at(3_600_000 + i * 30_000))).ok).toBe(true);
+    const twoHours = await send(legacy, { text: 'c' }, at(3_600_000 + 50 * 30_000));
+    expect(twoHours.error).toMatchObject({ code: 'rate_limited', retryAfterMs: 7_200_000 - (3_600_000 + 50 * 30_000) });
+    expect(twoHours.error!.message).toContain('150 posts in the last 2 h');
+  });
+
+  test('the day window: 1,800 posts a day, no more (counted directly: the table is what the executor consults)', () => {
+    expect(TEAMS_LEGACY_RATE_WINDOWS).toEqual([
+      { seconds: 1, maxRequests: 4 }, { seconds: 30, maxRequests: 60 }, { seconds: 3_600, maxRequests: 100 },
+      { seconds: 7_200, maxRequests: 150 }, { seconds: 86_400, maxRequests: 1_800 },
+    ]);
+    // 150 posts every two hours, 48 s apart, is the most every window allows: 1,800 in 24 hours.
+    for (let i = 0; i < 1_800; i++) expect(teamsLegacyRateWindows.take(LEGACY_URL, T0 + i * 48_000)).toBeNull();
+    const full = teamsLegacyRateWindows.take(LEGACY_URL, T0 + 1_800 * 48_000 - 1);
+    expect(full).not.toBeNull();
+    expect(full!.waitMs).toBe(1);
+    // A day after the first post, a slot is free again.
+    expect(teamsLegacyRateWindows.take(LEGACY_URL, T0 + 86_400_000)).toBeNull();
+  });
+
+  test('when several windows are full the longest wait wins', () => {
+    const windows = new WebhookRateWindows([{ seconds: 1, maxRequests: 2 }, { seconds: 60, maxRequests: 3 }]);
+    expect(windows.take('u', 0)).toBeNull();
+    expect(windows.take('u', 10)).toBeNull();
+    expect(windows.take('u', 2_000)).toBeNull();
+    expect(windows.take('u', 2_001)).toEqual({ waitMs: 60_000 - 2_001, seconds: 60, maxRequests: 3 });
+  });
+
+  test('each webhook has its own windows, keyed by a hash of its URL; the URL and signature appear nowhere', async () => {
+    const other = { webhookUrl: LEGACY_URL.replace('/abcdef0123456789/', '/fedcba9876543210/') };
+    const otherPath = new URL(other.webhookUrl).pathname;
+    replyLegacy(4);
+    for (const ms of [0, 1, 2, 3]) await send(legacy, { text: 'hi' }, at(ms));
+    reply(200, '1', { origin: LEGACY_ORIGIN, path: otherPath });
+    expect((await send(other, { text: 'hi' }, at(4))).ok).toBe(true);
+    const refused = await send(legacy, { text: 'hi' }, at(5));
+    expect(refused.error?.code).toBe('rate_limited');
+    expect(refused.error!.message).not.toContain(LEGACY_PATH);
+    expect(refused.error!.message).not.toContain('webhook.office.com');
+    const keys = [...(teamsLegacyRateWindows as unknown as { posts: Map<string, number[]> }).posts.keys()];
+    expect(keys).toHaveLength(2);
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('a message refused before sending (bad, too large) takes no slot', async () => {
+    replyLegacy(4);
+    for (let i = 0; i < 10; i++) expect((await send(legacy, { text: 'x'.repeat(TEAMS_MAX_MESSAGE_BYTES) }, at(i))).error?.code).toBe('payload_too_large');
+    for (const ms of [10, 11, 12, 13]) expect((await send(legacy, { text: 'hi' }, at(ms))).ok).toBe(true);
+  });
+
+  test('Workflows URLs are not counted against the connector table', async () => {
+    for (let i = 0; i < 6; i++) reply(202, '');
+    for (let i = 0; i < 6; i++) expect((await send(config, { text: 'hi' }, at(i))).ok).toBe(true);
+    expect(mock.sent()).toHaveLength(6);
+  });
+
+  test('the registry declares a connection budget for legacy URLs only: the day window\'s sustained rate', () => {
+    expect(teams.connectionBudget!(legacy)).toMatchObject({ requestsPerSecond: 1_800 / 86_400, reason: expect.stringContaining('1,800 a day') });
+    expect(teams.connectionBudget!(config)).toBeNull();
+    expect(teams.connectionBudget!({ webhookUrl: 'env:TEAMS_WEBHOOK' })).toBeNull();
+  });
+});
+
 describe('teams testConnection', () => {
   test('offline for Workflows URLs: nothing sent', async () => {
     const res = await teamsExecutor.testConnection(config as never);
     expect(res).toEqual({ ok: true, status: 0, latencyMs: 0, body: { check: 'offline', note: expect.stringContaining('no read endpoint') } });
-    expect((res.body as { note: string }).note).not.toContain('retiring');
+    expect((res.body as { note: string }).note).not.toContain('deprecation');
     expect(mock.sent()).toHaveLength(0);
   });
 
   test('offline for legacy URLs, with the deprecation in the note', async () => {
     const res = await teamsExecutor.testConnection(legacy as never);
     expect(res).toMatchObject({ ok: true, status: 0, body: { check: 'offline' } });
-    expect((res.body as { note: string }).note).toContain('retiring');
+    expect((res.body as { note: string }).note).toContain('nearing deprecation');
     expect(mock.sent()).toHaveLength(0);
   });
 });

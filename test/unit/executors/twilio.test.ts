@@ -188,6 +188,31 @@ describe('twilio testConnection', () => {
     expect(sent!.headers.authorization).toBe(basic(KEY_SID, KEY_SECRET));
   });
 
+  test('API key: a Restricted key that may not read messages (403, error 70051) passes, with a note that a send will prove it', async () => {
+    reply(403, twilioError(70051, 'Authorization Failed', 403), { path: MESSAGES, method: 'GET' });
+    const res = await twilioExecutor.testConnection(apiKeyConfig as never);
+    expect(res).toMatchObject({ ok: true, status: 403, body: { accountSid: SID, check: 'messages', readable: false } });
+    expect(res.error).toBeUndefined();
+    const note = (res.body as { note: string }).note;
+    expect(note).toContain('Restricted key without permission to read Messages');
+    expect(note).toContain('the first send will prove it');
+    expect(JSON.stringify(res)).not.toContain(KEY_SECRET);
+  });
+
+  test('API key: a bad credential (401, error 20003 Authenticate) still fails unauthorized', async () => {
+    reply(401, twilioError(20003, 'Authenticate', 401), { path: MESSAGES, method: 'GET' });
+    const res = await twilioExecutor.testConnection(apiKeyConfig as never);
+    expect(res).toMatchObject({ ok: false, status: 401, body: null, error: { code: 'unauthorized', retryable: false } });
+    expect(JSON.stringify(res)).not.toContain(KEY_SECRET);
+  });
+
+  test('API key: other refusals are not mistaken for a Restricted key (403 with 20403 suspended account, 401 with 70051)', async () => {
+    reply(403, twilioError(20403, '403 Forbidden', 403), { path: MESSAGES, method: 'GET' });
+    reply(401, twilioError(70051, 'Authorization Failed', 401), { path: MESSAGES, method: 'GET' });
+    expect((await twilioExecutor.testConnection(apiKeyConfig as never)).error).toMatchObject({ code: 'forbidden' });
+    expect((await twilioExecutor.testConnection(apiKeyConfig as never)).error).toMatchObject({ code: 'unauthorized' });
+  });
+
   test('an unknown account status is invalid_response', async () => {
     reply(200, account('frozen'), { path: ACCOUNT, method: 'GET' });
     expect((await twilioExecutor.testConnection(config as never)).error).toMatchObject({ code: 'invalid_response' });

@@ -1,9 +1,10 @@
 // WhatsApp executor against MockAgent: Cloud API text and template sends (providers.md §3), the
 // outgoing bodies checked against Meta's own OpenAPI schema in ../shared/specs.
 import { createHash } from 'node:crypto';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
 import { whatsappExecutor } from '../../../src/executors/whatsapp.js';
+import { getConnector } from '../../../src/registry/index.js';
 import { JSON_HEADERS, pathIs, queryPairs, useMockAgent } from '../../helpers/mock-agent.js';
 import { compileSchema, loadSpec, specsAvailable, warnIfSpecsMissing } from '../../helpers/specs.js';
 import { describeHttpContract } from './http-contract.js';
@@ -44,13 +45,42 @@ describe('whatsapp send', () => {
     });
   });
 
-  test('the API version comes from the config (default v23.0)', async () => {
-    reply(200, OK, `/v20.0/${PHONE_ID}/messages`);
-    reply(200, OK);
-    await send({ ...config, apiVersion: 'v20.0' }, { to: '15551234567', text: 'a' });
+  test('the API version comes from the config; without one it is v26.0, the current Graph API version', async () => {
+    reply(200, OK, `/v25.0/${PHONE_ID}/messages`);
+    reply(200, OK, `/v26.0/${PHONE_ID}/messages`);
+    await send({ ...config, apiVersion: 'v25.0' }, { to: '15551234567', text: 'a' });
     const { apiVersion: _omit, ...noVersion } = config;
     await send(noVersion, { to: '15551234567', text: 'a' });
-    expect(mock.sent().map((s) => s.url.pathname)).toEqual([`/v20.0/${PHONE_ID}/messages`, MESSAGES]);
+    expect(mock.sent().map((s) => s.url.pathname)).toEqual([`/v25.0/${PHONE_ID}/messages`, `/v26.0/${PHONE_ID}/messages`]);
+  });
+
+  test('a Graph version past its "available until" date is invalid_config naming the date and the valid ones; nothing sent', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.parse('2026-12-02T00:00:00Z'));
+      // v20.0 was available until 2026-09-24: no longer offered at all.
+      const res = await send({ ...config, apiVersion: 'v20.0' }, { to: '15551234567', text: 'a' });
+      expect(res).toMatchObject({ ok: false, status: 0, error: { code: 'invalid_config', retryable: false } });
+      expect(res.error!.message).toContain('v26.0 (current), v25.0, v24.0, v23.0, v22.0, v21.0');
+      // A version is refused from its date on, also for a connection stored before.
+      vi.setSystemTime(Date.parse('2027-10-07T23:59:59Z'));
+      expect(getConnector('whatsapp').validateConfig(config).ok).toBe(true);
+      vi.setSystemTime(Date.parse('2027-10-08T00:00:00Z'));
+      const late = await send(config, { to: '15551234567', text: 'a' });
+      expect(late.error).toMatchObject({ code: 'invalid_config' });
+      expect(late.error!.message).toContain('v23.0 was retired on 2027-10-08');
+      expect(mock.sent()).toHaveLength(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('the registry declares each version\'s end from Meta\'s changelog', () => {
+    const policy = getConnector('whatsapp').apiVersion!;
+    expect(policy.current).toBe('v26.0');
+    expect(Object.fromEntries(policy.versions.map((v) => [v.version, v.retiresOn ?? null]))).toEqual({
+      'v26.0': null, 'v25.0': '2028-07-29', 'v24.0': '2028-02-18', 'v23.0': '2027-10-08', 'v22.0': '2027-05-20', 'v21.0': '2027-01-21',
+    });
   });
 
   test('template: name and language default to the config; language policy is deterministic', async () => {
