@@ -21,21 +21,38 @@ const PROVIDER = 'Braze';
 export const BRAZE_MAX_OBJECTS = 75;
 const MAX_REPORTED_ERRORS = 10;
 
+// "For each request component ... one of external_id, user_alias, braze_id, email, or phone is
+// required" (https://www.braze.com/docs/api/endpoints/user_data/post_user_track/, "Request parameters").
 const identifiers = {
   external_id: z.string().min(1).optional(),
   user_alias: z.strictObject({ alias_name: z.string().min(1), alias_label: z.string().min(1) }).optional(),
   braze_id: z.string().min(1).optional(),
   email: z.email().optional(),
+  phone: z.string().min(1).optional(),
 };
-const identified = (o: { external_id?: string | undefined; user_alias?: unknown; braze_id?: string | undefined; email?: string | undefined }) =>
-  o.external_id !== undefined || o.user_alias !== undefined || o.braze_id !== undefined || o.email !== undefined;
-const needsUser = { error: 'identify the user by external_id, user_alias, braze_id or email' };
+type Identified = { external_id?: string | undefined; user_alias?: unknown; braze_id?: string | undefined; email?: string | undefined; phone?: string | undefined };
+const byOtherThanPhone = (o: Identified) => o.external_id !== undefined || o.user_alias !== undefined || o.braze_id !== undefined || o.email !== undefined;
+const identified = (o: Identified) => byOtherThanPhone(o) || o.phone !== undefined;
+const needsUser = { error: 'identify the user by external_id, user_alias, braze_id, email or phone' };
+
+/**
+ * E.164: "+", a country code and the number, at most 15 digits. Braze's user phone numbers guide
+ * (https://www.braze.com/docs/user_guide/message_building_by_channel/sms_mms_rcs/user_phone_numbers/)
+ * recommends it and reads anything else as a U.S. number or strips its punctuation, and the
+ * /users/track page notes the update "only works if you include a valid phone number". A phone that
+ * identifies the user must name exactly the number stored, so only E.164 is accepted for that; next to
+ * another identifier, phone is an ordinary profile attribute and goes to Braze as given.
+ */
+const E164 = /^\+[1-9]\d{1,14}$/;
+const phoneIdentifies = (o: Identified) => o.phone === undefined || byOtherThanPhone(o) || E164.test(o.phone);
+const phoneFormat = { error: 'must be an E.164 number such as +15043277269 when it is the only identifier', path: ['phone'] };
 const time = z.string().refine((v) => !Number.isNaN(Date.parse(v)), { error: 'must be an ISO-8601 date-time' });
 
 // Objects stay open (looseObject): custom attributes are arbitrary keys, and Braze adds flags such as
 // _update_existing_only that are passed through untouched.
-const attributeObject = z.looseObject(identifiers).refine(identified, needsUser);
-const eventObject = z.looseObject({ ...identifiers, name: z.string().trim().min(1), time: time.optional(), properties: z.record(z.string(), z.unknown()).optional() }).refine(identified, needsUser);
+const attributeObject = z.looseObject(identifiers).refine(identified, needsUser).refine(phoneIdentifies, phoneFormat);
+const eventObject = z.looseObject({ ...identifiers, name: z.string().trim().min(1), time: time.optional(), properties: z.record(z.string(), z.unknown()).optional() })
+  .refine(identified, needsUser).refine(phoneIdentifies, phoneFormat);
 const purchaseObject = z.looseObject({
   ...identifiers,
   product_id: z.string().min(1),
@@ -44,7 +61,7 @@ const purchaseObject = z.looseObject({
   quantity: z.number().int().min(1).max(100).optional(),
   time: time.optional(),
   properties: z.record(z.string(), z.unknown()).optional(),
-}).refine(identified, needsUser);
+}).refine(identified, needsUser).refine(phoneIdentifies, phoneFormat);
 
 export const brazeMessageSchema = z
   .strictObject({ attributes: z.array(attributeObject).optional(), events: z.array(eventObject).optional(), purchases: z.array(purchaseObject).optional() })

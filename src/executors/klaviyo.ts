@@ -1,16 +1,17 @@
-// Klaviyo Create Event (JSON:API): POST /api/events/ with a metric and a profile.
-// Facts (shared/docs/providers.md §11): https://developers.klaviyo.com/en/reference/create_event ,
+// Klaviyo Create Event (JSON:API): POST /api/events with a metric and a profile.
+// Facts: https://developers.klaviyo.com/en/reference/create_event ,
 // https://developers.klaviyo.com/en/reference/get_accounts ,
 // https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling ,
-// https://developers.klaviyo.com/en/docs/api_versioning_and_deprecation_policy
+// https://developers.klaviyo.com/en/docs/api_versioning_and_deprecation_policy ; the limits and the
+// paths come from the official spec (klaviyo/openapi), see src/registry/connectors/klaviyo.ts.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ConnectorExecutor } from '../core/envelope.js';
-import { withBody, withError } from '../core/envelope.js';
+import { failBeforeSend, withBody, withError } from '../core/envelope.js';
 import type { HttpResponse } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import type { KlaviyoConfig } from '../registry/connectors/klaviyo.js';
-import { KLAVIYO_DEFAULT_REVISION } from '../registry/connectors/klaviyo.js';
+import { KLAVIYO_DEFAULT_REVISION, KLAVIYO_EVENT_LIMITS } from '../registry/connectors/klaviyo.js';
 import { bindProvider, type ProviderBinding } from './bind.js';
 import { checkMessage, dedupValue, parseBody } from './support.js';
 
@@ -18,7 +19,7 @@ const PROVIDER = 'Klaviyo';
 const JSON_API = 'application/vnd.api+json';
 // Klaviyo documents no limit on unique_id; longer idempotency keys are hashed to stay well clear.
 const MAX_UNIQUE_ID = 255;
-const YEAR_MS = 365 * 24 * 3600 * 1000;
+const LIMITS = KLAVIYO_EVENT_LIMITS;
 
 const text = z.string().min(1);
 const place = z.string().nullable().optional();
@@ -51,15 +52,39 @@ const profile = z
     error: 'needs an identifier: email, phoneNumber, externalId or anonymousId',
   });
 
+/**
+ * Klaviyo's limits on event properties, checked before sending so that the message names the field:
+ * at most 400 (top-level) properties, and no string anywhere inside them over 100 KB of UTF-8.
+ */
+function checkEventProperties(properties: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const count = Object.keys(properties).length;
+  if (count > LIMITS.maxProperties) {
+    ctx.addIssue({ code: 'custom', message: `must not exceed ${LIMITS.maxProperties} properties (got ${count})` });
+  }
+  const visit = (value: unknown, path: (string | number)[]): void => {
+    if (typeof value === 'string') {
+      const bytes = Buffer.byteLength(value, 'utf8');
+      if (bytes > LIMITS.maxStringBytes) {
+        ctx.addIssue({ code: 'custom', path, message: `string of ${bytes} bytes; Klaviyo accepts at most 100 KB (${LIMITS.maxStringBytes} bytes) per string` });
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => visit(v, [...path, i]));
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+    }
+  };
+  for (const [k, v] of Object.entries(properties)) visit(v, [k]);
+}
+
 export const klaviyoMessageSchema = z.strictObject({
   metric: z.string().trim().min(1),
   profile,
-  properties: z.record(z.string(), z.unknown()).optional(),
-  /** ISO-8601; Klaviyo accepts times from the year 2000 to one year ahead. Defaults to receipt time. */
+  properties: z.record(z.string(), z.unknown()).superRefine(checkEventProperties).optional(),
+  /** ISO-8601; Klaviyo accepts times after the year 1990 and up to one year ahead. Defaults to receipt time. */
   time: z
     .string()
     .refine((v) => !Number.isNaN(Date.parse(v)), { error: 'must be an ISO-8601 date-time' })
-    .refine((v) => Date.parse(v) >= Date.UTC(2000, 0, 1) && Date.parse(v) <= Date.now() + YEAR_MS, { error: 'must lie between the year 2000 and one year from now' })
+    .refine((v) => Date.parse(v) >= LIMITS.earliestTimeMs && Date.parse(v) <= Date.now() + LIMITS.maxFutureMs, { error: 'must lie after the year 1990 and at most one year from now' })
     .optional(),
   value: z.number().finite().optional(),
   valueCurrency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 code such as USD' }).optional(),
@@ -114,7 +139,7 @@ const PROFILE_KEYS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The JSON:API document for POST /api/events/. `unique_id` is always set: without one Klaviyo uses the
+ * The JSON:API document for POST /api/events. `unique_id` is always set: without one Klaviyo uses the
  * time to the second, silently keeping one event per profile and metric per second. Without an
  * explicit value or idempotency key a random one keeps distinct sends distinct.
  */
@@ -136,7 +161,7 @@ export const klaviyoExecutor: ConnectorExecutor<KlaviyoConfig> = {
   async testConnection(rawConfig, opts) {
     const bound = bindProvider(KLAVIYO, rawConfig, opts);
     if ('fail' in bound) return bound.fail;
-    const parsed = parseBody(await bound.provider.request({ method: 'GET', path: '/accounts/' }), accountsBody, PROVIDER);
+    const parsed = parseBody(await bound.provider.request({ method: 'GET', path: '/accounts' }), accountsBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return parsed;
     const account = parsed.body.data[0]!;
     return withBody(parsed, { accountId: account.id, organization: account.attributes?.contact_information?.organization_name ?? null });
@@ -148,8 +173,13 @@ export const klaviyoExecutor: ConnectorExecutor<KlaviyoConfig> = {
     const msg = checkMessage(klaviyoMessageSchema, rawMessage, PROVIDER);
     if ('fail' in msg) return msg.fail;
     const body = klaviyoEventBody(msg.message, opts?.idempotencyKey);
+    const json = JSON.stringify(body);
+    const size = Buffer.byteLength(json, 'utf8');
+    if (size > LIMITS.maxPayloadBytes) {
+      return failBeforeSend('bad_request', `${PROVIDER}: invalid message (the event payload is ${size} bytes; Klaviyo accepts at most 5 MB (${LIMITS.maxPayloadBytes} bytes): shrink properties or profile.properties)`);
+    }
     // 202 Accepted with an empty body: validated and queued, not yet processed.
-    const res = await bound.provider.request({ method: 'POST', path: '/events/', json: body, headers: { 'content-type': JSON_API } });
+    const res = await bound.provider.request({ method: 'POST', path: '/events', body: json, headers: { 'content-type': JSON_API } });
     if (!res.ok) return withError(res, res.error!);
     return withBody(res, { accepted: true, metric: msg.message.metric, uniqueId: body.data.attributes.unique_id as string });
   },

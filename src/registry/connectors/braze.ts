@@ -69,6 +69,7 @@ export const braze = defineConnector({
     'A 2xx means queued; a 201 can still carry non-fatal "errors" for some objects while the rest are applied.',
     'EU instances use .braze.eu hosts (rest.fra-01.braze.eu), not .braze.com.',
     'At most 75 attributes/events/purchases per request in total (75 per array on workspaces with legacy limits).',
+    'Each object identifies its user by external_id, user_alias, braze_id, email or phone (the current /users/track page lists phone; an older text listed only the first four). A phone used alone must be E.164 (+15043277269); with both email and phone, Braze identifies by email.',
   ],
 });
 

@@ -1,11 +1,34 @@
-// Amazon Kinesis Data Streams, PutRecord / PutRecords (reverse-ETL / data-movement destination).
+// Amazon Kinesis Data Streams: PutRecord (send) and PutRecords (sendBatch), signed with SigV4
+// (reverse-ETL / data-movement destination).
 // Facts: https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecord.html ,
 // https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html ,
+// https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecordsResultEntry.html ,
 // https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html ,
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html
+//
+// Record size (https://docs.aws.amazon.com/streams/latest/dev/large-records.html): "Amazon Kinesis Data
+// Streams supports records up to 10 mebibytes (MiBs) ... The default maximum record size for existing,
+// and newly created streams is set to 1 MiB." A stream's own maximum is raised with UpdateMaxRecordSize
+// ("Specify a value between 1024 and 10240 KiB (1 to 10 MiB)",
+// https://docs.aws.amazon.com/kinesis/latest/APIReference/API_UpdateMaxRecordSize.html); it is not part
+// of the credentials the engine holds, so the connection states it (maxRecordSizeKiB).
+//
+// PutRecords (the current reference, https://docs.amazonaws.cn/en_us/kinesis/latest/APIReference/API_PutRecords.md):
+// "Each PutRecords request can support up to 500 records. Each record in the request can be as large as
+// 10 MiB, up to a limit of 10 MiB for the entire request, including partition keys." The 1 MiB / 5 MiB
+// figures of older copies of that page predate large records. The answer is HTTP 200 even when some
+// records failed: FailedRecordCount, and per record either SequenceNumber + ShardId or ErrorCode +
+// ErrorMessage, where "ErrorCodes can be either ProvisionedThroughputExceededException or
+// InternalFailure".
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf, type FieldIssue } from '../define.js';
-import { password, text } from '../fields.js';
+import { number, password, text } from '../fields.js';
+
+/** A stream's maximum record size in KiB: the default, and UpdateMaxRecordSize's range. */
+export const KINESIS_RECORD_SIZE_KIB = { default: 1_024, min: 1_024, max: 10_240 } as const;
+/** PutRecords: records per call, and bytes per call (data plus partition keys, decoded). */
+export const KINESIS_PUT_RECORDS_MAX_ITEMS = 500;
+export const KINESIS_PUT_RECORDS_MAX_BYTES = 10 * 1_048_576;
 
 const STREAM_NAME = '[a-zA-Z0-9_.-]{1,128}';
 export const KINESIS_STREAM_ARN = new RegExp(`^arn:aws(?:-cn|-us-gov)?:kinesis:([a-z0-9-]+):(\\d{12}):stream/(${STREAM_NAME})$`);
@@ -35,9 +58,15 @@ export const kinesis = defineConnector({
   id: 'kinesis',
   name: 'Amazon Kinesis Data Streams',
   category: 'reverse_etl',
-  description: 'Writes records to a Kinesis data stream with PutRecord / PutRecords, signed with SigV4.',
+  description: 'Writes records to a Kinesis data stream: one per PutRecord call, or up to 500 per PutRecords call with a result per record; signed with SigV4.',
   docsUrl: 'https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecord.html',
-  capabilities: { testConnection: 'api', send: true, pull: [], trigger: false },
+  capabilities: {
+    testConnection: 'api',
+    send: true,
+    pull: [],
+    trigger: false,
+    batch: { maxItems: KINESIS_PUT_RECORDS_MAX_ITEMS, maxBytes: KINESIS_PUT_RECORDS_MAX_BYTES, endpoint: 'PutRecords' },
+  },
   credentialCheck: 'DescribeStreamSummary on the stream (needs kinesis:DescribeStreamSummary)',
   idempotency: {
     supported: false,
@@ -72,6 +101,15 @@ export const kinesis = defineConnector({
             patternDescription: 'a Kinesis stream ARN, arn:aws:kinesis:<region>:<account>:stream/<name>',
           },
         }),
+        maxRecordSizeKiB: number({
+          label: 'Maximum record size (KiB)',
+          help: 'The stream\'s maximum record size (data plus partition key): 1024 KiB unless it was raised with UpdateMaxRecordSize, up to 10240 KiB (10 MiB). Larger records are refused before sending.',
+          required: false,
+          default: KINESIS_RECORD_SIZE_KIB.default,
+          min: KINESIS_RECORD_SIZE_KIB.min,
+          max: KINESIS_RECORD_SIZE_KIB.max,
+          integer: true,
+        }),
         partitionKeyField: text({
           label: 'Partition key field',
           help: 'Optional. Field of each message whose value becomes the partition key (records with the same key keep their order); without it the idempotency key (or a random one) is used.',
@@ -104,16 +142,23 @@ export const kinesis = defineConnector({
   refine: streamAndCredentialRules,
   policy: definePolicy({
     source: 'https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html',
-    // A provisioned shard takes 1,000 records/s and 1 MiB/s; every stream has at least one shard, so
-    // half of one shard is safe. Raise it for streams with more shards or in on-demand mode.
+    // A shard takes 1,000 records/s and 1 MiB/s of writes ("Individual shard throughput limit of 1 MB/s
+    // for writes ... remain[s] unchanged with support for larger record sizes", large-records page). The
+    // rate below counts calls, and a PutRecords call carries up to 500 records and 10 MiB, so it is no
+    // throughput guarantee. No byte budget is declared: the engine's limiter counts activity starts, not
+    // bytes; the real budget is shards x 1 MiB/s, and the shard count is not in the connection (it
+    // changes with resharding, and on-demand streams scale by themselves); and Kinesis reports an
+    // exceeded shard per record (ProvisionedThroughputExceededException), which the engine retries
+    // with backoff for the throttled records only.
     rate: { requestsPerSecond: 500, concurrency: 50 },
     // ProvisionedThroughputExceededException arrives as a 400; it is retried with backoff like a 429.
     retry: { initialIntervalMs: 500, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 10 },
     timeouts: { requestMs: 10_000, startToCloseMs: 30_000, scheduleToCloseMs: 15 * 60_000 },
   }),
   notes: [
-    'PutRecords can partly fail with HTTP 200 (FailedRecordCount > 0); only the failed entries are resent.',
-    'Data plus partition key is limited to 1 MiB per record; PutRecords to 500 records and 5 MiB.',
+    'A batch (PutRecords) can partly fail with HTTP 200 (FailedRecordCount > 0): each record gets its own result, its SequenceNumber or its error; throttled records (ProvisionedThroughputExceededException) and InternalFailure are retryable, so only those need resending.',
+    'Data plus partition key is limited to the stream\'s maximum record size: 1 MiB by default, up to 10 MiB when raised with UpdateMaxRecordSize (set maxRecordSizeKiB to match). PutRecords takes up to 500 records and 10 MiB per call.',
+    'Each shard takes 1,000 records/s and 1 MiB/s of writes, large records included; beyond that Kinesis throttles per record and the engine retries with backoff.',
     'Endpoints are kinesis.<region>.amazonaws.com (China: .amazonaws.com.cn).',
   ],
 });

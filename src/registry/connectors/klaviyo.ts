@@ -1,13 +1,79 @@
 // Klaviyo Create Event, JSON:API (CDP destination).
 // Facts: https://developers.klaviyo.com/en/reference/create_event ,
 // https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling ,
-// https://developers.klaviyo.com/en/docs/api_versioning_and_deprecation_policy
+// https://developers.klaviyo.com/en/docs/api_versioning_and_deprecation_policy ,
+// and the official OpenAPI spec https://github.com/klaviyo/openapi (openapi/stable/apis/create_event.json,
+// revision 2026-07-15):
+// - Paths carry no trailing slash: `/api/events`, `/api/accounts` (the spec's `paths`; some guide pages'
+//   curl examples add one).
+// - `time`: "The time must be after the year 1990 and can only be up to 1 year in the future." The
+//   2026-04-15 spec still said "after the year 2000", and so does the older ingestion-limits table of
+//   the rate-limits page ("Between 2000 and now+1 year"); the engine applies the current spec's 1990
+//   whatever the pinned revision, and Klaviyo's own 400 (bad_request) covers a revision that is stricter.
+// - `properties`: "must not exceed 400 properties. The size of the event payload must not exceed 5 MB,
+//   and each string cannot be larger than 100 KB." The rate-limits page's older table says 300
+//   properties and "100 kB" per field; the spec wins.
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
-import { password, text } from '../fields.js';
+import { apiVersionField, password } from '../fields.js';
+import type { ApiVersionSpec, VersionPolicy } from '../versions.js';
+
+/**
+ * A revision released on `released` is supported for two years: Klaviyo's changelog
+ * (https://developers.klaviyo.com/en/changelog) says "Each revision is supported for 2 years after
+ * its release" and gives, for example, 2024-06-15 "Date revision is no longer supported: 2026-06-15".
+ * Stable for the first year, deprecated (still served) in the second; once retired a request "returns
+ * 410 errors or silently falls forward" (Klaviyo's revision notes,
+ * https://developers.klaviyo.com/.well-known/skills/klaviyo-migrate-oauth/references/revision-changes.md),
+ * so the engine refuses it from that day rather than let events land under another revision.
+ */
+function revision(released: string, note?: string): ApiVersionSpec {
+  const retiresOn = `${Number(released.slice(0, 4)) + 2}${released.slice(4)}`;
+  return { version: released, released, retiresOn, ...(note ? { note } : {}) };
+}
+
+/**
+ * Revisions from 2024-10-15 (the oldest the engine accepted before this list existed; retired, so a
+ * connection still pinned to it is told why it is refused) to the newest in Klaviyo's changelog.
+ * Current = the newest revision of the klaviyo/openapi stable spec, the one the create_event body is
+ * built and tested against (shared/specs/klaviyo.events-create.schema.json). 2026-10-15 is in the
+ * changelog ("Revision 2026-10-15 (GA)") but its spec was not available to test against, so it is
+ * offered, not defaulted.
+ */
+export const KLAVIYO_REVISIONS: VersionPolicy = {
+  field: 'revision',
+  label: 'revision',
+  current: '2026-07-15',
+  rule: 'Klaviyo supports each revision for 2 years after its release (deprecated in the second year); a retired revision answers 410 or falls forward to another one.',
+  source: 'https://developers.klaviyo.com/en/docs/api_versioning_and_deprecation_policy',
+  versions: [
+    revision('2026-10-15', 'newer than the stable spec this connector is tested against'),
+    revision('2026-07-15'),
+    revision('2026-04-15'),
+    revision('2026-01-15'),
+    revision('2025-10-15'),
+    revision('2025-07-15'),
+    revision('2025-04-15'),
+    revision('2025-01-15'),
+    revision('2024-10-15'),
+  ],
+};
 
 /** The revision of the official create_event schema this connector is built and tested against. */
-export const KLAVIYO_DEFAULT_REVISION = '2026-07-15';
+export const KLAVIYO_DEFAULT_REVISION = KLAVIYO_REVISIONS.current;
+
+/** Create Event limits of the current stable spec (see the header). */
+export const KLAVIYO_EVENT_LIMITS = {
+  /** `time` must be after this instant (the start of 1990). */
+  earliestTimeMs: Date.UTC(1990, 0, 1),
+  /** …and at most this far ahead of now. */
+  maxFutureMs: 365 * 24 * 3600 * 1000,
+  maxProperties: 400,
+  // "5 MB" and "100 KB" read as decimal units: the lower of the two readings, so nothing the engine
+  // sends can be over Klaviyo's limit under either.
+  maxPayloadBytes: 5_000_000,
+  maxStringBytes: 100_000,
+} as const;
 
 export const klaviyo = defineConnector({
   id: 'klaviyo',
@@ -16,7 +82,7 @@ export const klaviyo = defineConnector({
   description: 'Creates Klaviyo events (metric + profile) through the JSON:API events endpoint.',
   docsUrl: 'https://developers.klaviyo.com/en/reference/create_event',
   capabilities: { testConnection: 'api', send: true, pull: [], trigger: false },
-  credentialCheck: 'GET /api/accounts/ (requires the accounts:read scope)',
+  credentialCheck: 'GET /api/accounts (requires the accounts:read scope)',
   idempotency: {
     supported: true,
     via: 'unique_id',
@@ -28,13 +94,8 @@ export const klaviyo = defineConnector({
       label: 'Private API key',
       help: 'Settings → Account → API keys → Create Private API Key, with events:write and accounts:read.',
       connectionFields: {
-        revision: text({
-          label: 'API revision',
-          help: 'Sent as the revision header. Pin one and upgrade deliberately; older revisions keep working until Klaviyo retires them (about two years).',
-          required: false,
-          default: KLAVIYO_DEFAULT_REVISION,
-          validation: { pattern: '\\d{4}-\\d{2}-\\d{2}(\\.[a-z]+)?', patternDescription: 'a revision date such as 2026-07-15 (optionally with a suffix like .pre)' },
-          check: (v) => (Number.isNaN(Date.parse(v.slice(0, 10))) ? 'is not a real date' : null),
+        revision: apiVersionField('Klaviyo', KLAVIYO_REVISIONS, {
+          help: 'Sent as the revision header. Pin one and upgrade deliberately.',
         }),
       },
       authFields: {
@@ -47,6 +108,7 @@ export const klaviyo = defineConnector({
       },
     },
   ],
+  apiVersion: KLAVIYO_REVISIONS,
   policy: definePolicy({
     source: 'https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling',
     // Create Event: burst 350/s, steady 3,500/min (about 58/s) per account for private keys. The steady
@@ -57,7 +119,8 @@ export const klaviyo = defineConnector({
   }),
   notes: [
     '202 with an empty body means validated and queued, not processed.',
-    'Event time must lie between the year 2000 and one year from now; payloads are limited to 5 MB and 300 properties.',
+    'Event time must be after the year 1990 (revision 2026-07-15; older revisions\' specs say 2000) and at most one year ahead; event properties are limited to 400, each string to 100 KB and the payload to 5 MB. The engine refuses a message over these limits before sending, naming the field.',
+    'Each revision is supported for two years after its release; the engine refuses a retired revision and warns 60 days before.',
   ],
 });
 

@@ -124,6 +124,42 @@ describe('braze send: POST /users/track', () => {
     }
   });
 
+  describe('phone identifies a user (the current /users/track page lists it beside external_id, user_alias, braze_id and email)', () => {
+    test('phone-only attribute, event and purchase objects are sent as given', async () => {
+      replyTrack(201, { message: 'success', attributes_processed: 1, events_processed: 1, purchases_processed: 1 });
+      const message = {
+        attributes: [{ phone: '+15043277269', string_attribute: 'fruit' }],
+        events: [{ phone: '+442071838750', name: 'rented_movie', time: '2025-01-01T00:00:00Z' }],
+        purchases: [{ phone: '+551155256325', product_id: 'sku-1', currency: 'USD', price: 12.12, time: '2025-01-01T00:00:00Z' }],
+      };
+      const res = await send(config, message);
+      expect(res).toMatchObject({ ok: true, status: 201, body: { attributesProcessed: 1, eventsProcessed: 1, purchasesProcessed: 1 } });
+      expect(sentJson()).toEqual(message);
+    });
+
+    test('a phone that is the only identifier must be E.164: bad_request naming the field, nothing sent', async () => {
+      const bad: [unknown, string][] = [
+        [{ attributes: [{ phone: '5043277269' }] }, 'attributes.0.phone'],
+        [{ events: [{ phone: '+1 (504) 327-7269', name: 'x' }] }, 'events.0.phone'],
+        [{ purchases: [{ phone: '+0123456', product_id: 'p', currency: 'USD', price: 1 }] }, 'purchases.0.phone'],
+        [{ attributes: [{ phone: `+1${'2'.repeat(15)}` }] }, 'attributes.0.phone'],
+      ];
+      for (const [message, field] of bad) {
+        const res = await send(config, message);
+        expect(res).toMatchObject({ ok: false, status: 0, error: { code: 'bad_request', retryable: false } });
+        expect(res.error!.message).toContain(field);
+        expect(res.error!.message).toContain('E.164');
+      }
+      expect(mock.sent()).toHaveLength(0);
+    });
+
+    test('next to another identifier, phone is a profile attribute and is passed through untouched', async () => {
+      replyTrack();
+      await send(config, { attributes: [{ external_id: 'u1', phone: '(504) 327-7269' }, { email: 'a@example.com', phone: '+15043277269' }] });
+      expect(sentJson().attributes).toEqual([{ external_id: 'u1', phone: '(504) 327-7269' }, { email: 'a@example.com', phone: '+15043277269' }]);
+    });
+  });
+
   test('empty arrays are left out of the body', async () => {
     replyTrack();
     await send(config, { attributes: [], events: [EVENT], purchases: [] });
@@ -189,7 +225,7 @@ describe('braze send: POST /users/track', () => {
       [{ events: [{ external_id: 'u1', name: 'x', time: 'soon' }] }, 'events.0.time'],
       [{ purchases: [{ external_id: 'u1', product_id: 'p', currency: 'usd', price: 1 }] }, 'purchases.0.currency'],
       [{ purchases: [{ external_id: 'u1', product_id: 'p', currency: 'USD' }] }, 'purchases.0.price'],
-      [{ attributes: [{ first_name: 'no id' }] }, 'identify the user'],
+      [{ attributes: [{ first_name: 'no id' }] }, 'identify the user by external_id, user_alias, braze_id, email or phone'],
       [{ attributes: [{ user_alias: { alias_name: 'a' } }] }, 'attributes.0.user_alias.alias_label'],
       [{ events: [EVENT], segments: [] }, 'segments'],
     ];

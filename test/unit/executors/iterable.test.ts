@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
 import { iterableExecutor, iterableMessageSchema } from '../../../src/executors/iterable.js';
+import { ITERABLE_RATE_LIMITS, iterable } from '../../../src/registry/connectors/iterable.js';
 import { JSON_HEADERS, pathIs, useMockAgent } from '../../helpers/mock-agent.js';
 import { closedDeep, compileSchema, loadSpec, specsAvailable, warnIfSpecsMissing } from '../../helpers/specs.js';
 import { describeHttpContract } from './http-contract.js';
@@ -28,6 +29,32 @@ function reply(path: string, method: 'GET' | 'POST', status: number, body: unkno
     .reply(status, JSON.stringify(body), { headers: { ...JSON_HEADERS, ...headers } });
 }
 const replyTrack = (status = 200, body: unknown = SUCCESS, headers: Record<string, string> = {}) => reply(TRACK, 'POST', status, body, headers);
+
+describe('iterable rate policy (per-endpoint limits from Iterable/api-client api-docs.json)', () => {
+  test('the documented figures: track 2,000/s, trackBulk 10/s, channels 100/s, per project', () => {
+    expect(ITERABLE_RATE_LIMITS).toEqual({ '/api/events/track': 2_000, '/api/events/trackBulk': 10, '/api/channels': 100 });
+  });
+
+  test('the policy runs at the limit of the endpoint send uses (track), not the bulk endpoint\'s 10/s', () => {
+    expect(iterable.policy.rate.requestsPerSecond).toBe(ITERABLE_RATE_LIMITS['/api/events/track']);
+    expect(iterable.policy.source).toBe('https://github.com/Iterable/api-client/blob/main/api-docs.json');
+    // Enough calls in flight per worker to approach the rate at ~100 ms per call.
+    expect(iterable.policy.rate.concurrency * 10).toBeGreaterThanOrEqual(500);
+  });
+
+  test('the notes give every endpoint\'s figure', () => {
+    const note = iterable.notes!.find((n) => n.includes('per endpoint'))!;
+    for (const figure of ['/api/events/track 2,000 req/s', '/api/events/trackBulk 10 req/s', '/api/channels 100 req/s']) expect(note).toContain(figure);
+  });
+
+  test('send and the connection check call exactly the endpoints those figures are for', async () => {
+    reply('/api/channels', 'GET', 200, CHANNELS);
+    replyTrack();
+    await test_(config);
+    await send(config, MESSAGE);
+    expect(mock.sent().map((s) => `${s.method} ${s.url.pathname}`)).toEqual(['GET /api/channels', 'POST /api/events/track']);
+  });
+});
 
 describe('iterable testConnection', () => {
   test('GET /api/channels with the Api-Key header → number of channels', async () => {

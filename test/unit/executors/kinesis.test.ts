@@ -1,10 +1,11 @@
-// Kinesis executor against MockAgent (providers.md §22): PutRecord / DescribeStreamSummary over AWS
-// JSON 1.1, SigV4-signed. The signature is checked by an independent SigV4 implementation written
-// here from the AWS specification (node:crypto only), itself pinned to AWS's published example.
+// Kinesis executor against MockAgent: PutRecord / PutRecords / DescribeStreamSummary over AWS JSON 1.1,
+// SigV4-signed. The signature is checked by an independent SigV4 implementation written here from the
+// AWS specification (node:crypto only), itself pinned to AWS's published example.
 import { createHash, createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import type { CallOptions } from '../../../src/core/envelope.js';
+import type { BatchCallOptions, CallOptions } from '../../../src/core/envelope.js';
 import { awsErrorName, kinesisExecutor } from '../../../src/executors/kinesis.js';
+import { KINESIS_PUT_RECORDS_MAX_BYTES, kinesis } from '../../../src/registry/connectors/kinesis.js';
 import { JSON_HEADERS, pathIs, useMockAgent, type SentRequest } from '../../helpers/mock-agent.js';
 import { FAKE_AWS_ACCESS_KEY_ID, FAKE_AWS_SECRET_ACCESS_KEY } from '../../helpers/registry-samples.js';
 import { closed, compileSchema, loadSpec, specsAvailable, warnIfSpecsMissing } from '../../helpers/specs.js';
@@ -20,6 +21,8 @@ const NOW = new Date('2025-01-01T12:00:00.000Z');
 
 type Cfg = Record<string, unknown>;
 const send = (cfg: Cfg, message: unknown, opts?: CallOptions) => kinesisExecutor.send!(cfg as never, message, opts);
+const sendBatch = (cfg: Cfg, messages: unknown[], opts?: BatchCallOptions) => kinesisExecutor.sendBatch!(cfg as never, messages, opts);
+const MiB = 1_048_576;
 
 function reply(statusCode: number, body: unknown, headers: Record<string, string> = AMZ_JSON, origin = ORIGIN) {
   mock.agent.get(origin).intercept({ path: pathIs('/'), method: 'POST' }).reply(statusCode, typeof body === 'string' ? body : JSON.stringify(body), { headers });
@@ -230,6 +233,180 @@ describe('kinesis send', () => {
     reply(200, { SequenceNumber: '1' });
     expect((await send(config, { data: 'x', partitionKey: 'k' })).error).toMatchObject({ code: 'invalid_response', retryable: false });
     expect((await send(config, { data: 'x', partitionKey: 'k' })).error).toMatchObject({ code: 'invalid_response', retryable: false });
+  });
+});
+
+describe('kinesis maximum record size (large records: 1 MiB by default, up to 10 MiB per stream)', () => {
+  test('the connection field: 1024 KiB by default, 1024..10240 whole KiB', () => {
+    const ok = kinesis.validateConfig(config);
+    expect(ok.ok && ok.config.maxRecordSizeKiB).toBe(1024);
+    for (const v of [1024, 2048, '4096', 10240]) expect(kinesis.validateConfig({ ...config, maxRecordSizeKiB: v }).ok).toBe(true);
+    for (const v of [1023, 10241, 1536.5, 'big']) {
+      const bad = kinesis.validateConfig({ ...config, maxRecordSizeKiB: v });
+      expect(bad.ok).toBe(false);
+      expect(!bad.ok && bad.message).toContain('maxRecordSizeKiB');
+    }
+  });
+
+  test('a 2 MiB record is refused on a default stream, naming the fix, and sent when the stream allows 2048 KiB', async () => {
+    const message = { data: 'a'.repeat(2 * MiB - 2), partitionKey: 'pk' };
+    const refused = await send(config, message);
+    expect(refused).toMatchObject({ ok: false, status: 0, error: { code: 'payload_too_large', retryable: false } });
+    expect(refused.error!.message).toContain('at most 1048576');
+    expect(refused.error!.message).toContain('UpdateMaxRecordSize');
+    expect(mock.sent()).toHaveLength(0);
+    reply(200, PUT_OK);
+    expect((await send({ ...config, maxRecordSizeKiB: 2048 }, message)).ok).toBe(true);
+    expect(Buffer.from(sentBody().Data!, 'base64').length).toBe(2 * MiB - 2);
+  });
+
+  test('at 10240 KiB: exactly 10 MiB (data plus key) is sent, one byte more is refused', async () => {
+    const cfg = { ...config, maxRecordSizeKiB: 10240 };
+    const over = await send(cfg, { data: 'a'.repeat(10 * MiB - 1), partitionKey: 'pk' });
+    expect(over.error).toMatchObject({ code: 'payload_too_large' });
+    expect(over.error!.message).not.toContain('UpdateMaxRecordSize');
+    reply(200, PUT_OK);
+    expect((await send(cfg, { data: 'a'.repeat(10 * MiB - 2), partitionKey: 'pk' })).ok).toBe(true);
+    expect(mock.sent()).toHaveLength(1);
+  });
+});
+
+describe('kinesis sendBatch: PutRecords', () => {
+  const SEQ = (n: number) => `4959033827149025660855969253836157109592157598913658889${n}`;
+  const ok = (n: number) => ({ SequenceNumber: SEQ(n), ShardId: 'shardId-000000000000' });
+  const putRecordsOk = (n: number) => ({ FailedRecordCount: 0, Records: Array.from({ length: n }, (_, i) => ok(i)) });
+
+  test('the registry declares the batch endpoint with PutRecords\' documented limits, and the executor has it', () => {
+    expect(kinesis.capabilities.batch).toEqual({ maxItems: 500, maxBytes: 10 * MiB, endpoint: 'PutRecords' });
+    expect(KINESIS_PUT_RECORDS_MAX_BYTES).toBe(10 * MiB);
+    expect(typeof kinesisExecutor.sendBatch).toBe('function');
+  });
+
+  test('one signed PutRecords call: the stream, and per message Data (base64) and PartitionKey; results carry the SequenceNumber as id', async () => {
+    reply(200, { ...putRecordsOk(2), EncryptionType: 'NONE' });
+    const res = await sendBatch(config, [{ data: { id: 'e1' }, partitionKey: 'u-1' }, { data: 'two', explicitHashKey: '7' }], { idempotencyKeys: ['k-1', 'k-2'] });
+    expect(res).toEqual({ ok: true, status: 200, latencyMs: expect.any(Number), body: { items: [{ ok: true, id: SEQ(0) }, { ok: true, id: SEQ(1) }] } });
+    const [sent] = mock.sent();
+    expect(`${sent!.method} ${sent!.url.href}`).toBe(`POST ${ORIGIN}/`);
+    expect(sent!.headers['x-amz-target']).toBe('Kinesis_20131202.PutRecords');
+    expect(sent!.headers['content-type']).toBe('application/x-amz-json-1.1');
+    expect(JSON.parse(String(sent!.body))).toEqual({
+      StreamName: 'events',
+      Records: [
+        { Data: Buffer.from('{"id":"e1"}').toString('base64'), PartitionKey: 'u-1' },
+        // No partition key in the message: the message's idempotency key.
+        { Data: Buffer.from('two').toString('base64'), PartitionKey: 'k-2', ExplicitHashKey: '7' },
+      ],
+    });
+    const { signature, expected } = verify(sent!, 'us-east-1');
+    expect(signature).toBe(expected);
+  });
+
+  test('a partial failure (HTTP 200, FailedRecordCount 2): throttled records are rate_limited, InternalFailure upstream_error, both retryable; the rest succeed', async () => {
+    reply(200, {
+      FailedRecordCount: 2,
+      Records: [
+        ok(0),
+        { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000001 in stream events under account 123456789012.' },
+        ok(2),
+        { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal Service Failure' },
+      ],
+    });
+    const res = await sendBatch(config, [0, 1, 2, 3].map((i) => ({ data: `r${i}`, partitionKey: `p${i}` })));
+    expect(res.ok).toBe(true);
+    expect(res.status).toBe(200);
+    const items = res.body!.items;
+    expect(items).toHaveLength(4);
+    expect(items[0]).toEqual({ ok: true, id: SEQ(0) });
+    expect(items[1]).toMatchObject({ ok: false, error: { code: 'rate_limited', retryable: true } });
+    expect(items[1]!.error!.message).toBe('Kinesis did not write record 1 (ProvisionedThroughputExceededException): Rate exceeded for shard shardId-000000000001 in stream events under account 123456789012.');
+    expect(items[2]).toEqual({ ok: true, id: SEQ(2) });
+    expect(items[3]).toMatchObject({ ok: false, error: { code: 'upstream_error', retryable: true, message: 'Kinesis did not write record 3 (InternalFailure): Internal Service Failure' } });
+  });
+
+  test('a message that cannot be a record fails alone: the others are sent, and results map back to each message\'s position', async () => {
+    reply(200, { FailedRecordCount: 1, Records: [ok(0), { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' }] });
+    const res = await sendBatch(config, [
+      { data: 'first', partitionKey: 'a' },
+      { data: 42 },
+      { data: 'b'.repeat(MiB), partitionKey: 'xx' },
+      { data: 'last', partitionKey: 'd' },
+    ]);
+    const body = JSON.parse(String(mock.sent()[0]!.body)) as { Records: { PartitionKey: string }[] };
+    expect(body.Records.map((r) => r.PartitionKey)).toEqual(['a', 'd']);
+    const items = res.body!.items;
+    expect(items[0]).toEqual({ ok: true, id: SEQ(0) });
+    expect(items[1]).toMatchObject({ ok: false, error: { code: 'bad_request', retryable: false } });
+    expect(items[1]!.error!.message).toContain('data');
+    expect(items[2]).toMatchObject({ ok: false, error: { code: 'payload_too_large', retryable: false } });
+    expect(items[3]).toMatchObject({ ok: false, error: { code: 'rate_limited', retryable: true } });
+    expect(items[3]!.error!.message).toContain('record 3');
+  });
+
+  test('when no message can be a record, nothing is sent and each has its reason', async () => {
+    const res = await sendBatch(config, [{ data: 1 }, { partitionKey: 'k' }]);
+    expect(res).toMatchObject({ ok: true, status: 0, body: { items: [{ ok: false, error: { code: 'bad_request' } }, { ok: false, error: { code: 'bad_request' } }] } });
+    expect(mock.sent()).toHaveLength(0);
+  });
+
+  test('per-call limits fail the whole batch before sending: 501 records, over 10 MiB in total, no messages, a key count that does not match', async () => {
+    const many = Array.from({ length: 501 }, (_, i) => ({ data: `r${i}`, partitionKey: 'p' }));
+    expect((await sendBatch(config, many)).error).toMatchObject({ code: 'payload_too_large', message: expect.stringContaining('at most 500') });
+    const big = Array.from({ length: 11 }, () => ({ data: 'x'.repeat(MiB - 10), partitionKey: 'p' }));
+    const tooBig = await sendBatch(config, big);
+    expect(tooBig).toMatchObject({ ok: false, status: 0, error: { code: 'payload_too_large', retryable: false } });
+    expect(tooBig.error!.message).toContain('10 MiB');
+    expect((await sendBatch(config, [])).error?.code).toBe('bad_request');
+    expect((await sendBatch(config, [{ data: 'a' }], { idempotencyKeys: ['k1', 'k2'] })).error?.code).toBe('bad_request');
+    expect(mock.sent()).toHaveLength(0);
+    // 10 records of just under 1 MiB fit in one call.
+    reply(200, putRecordsOk(10));
+    expect((await sendBatch(config, big.slice(0, 10))).body!.items.every((i) => i.ok)).toBe(true);
+  });
+
+  test('500 records in one call succeed', async () => {
+    reply(200, putRecordsOk(500));
+    const res = await sendBatch(config, Array.from({ length: 500 }, (_, i) => ({ data: `r${i}`, partitionKey: `p${i % 7}` })));
+    expect(res.body!.items).toHaveLength(500);
+    expect((JSON.parse(String(mock.sent()[0]!.body)) as { Records: unknown[] }).Records).toHaveLength(500);
+  });
+
+  test('results that do not correlate with the request (a count, FailedRecordCount) are invalid_response, not guessed', async () => {
+    reply(200, putRecordsOk(1));
+    reply(200, { FailedRecordCount: 1, Records: [ok(0), ok(1)] });
+    reply(200, { FailedRecordCount: 0, Records: [{ ShardId: 'shardId-000000000000' }] });
+    const messages = [{ data: 'a', partitionKey: 'p' }, { data: 'b', partitionKey: 'p' }];
+    expect((await sendBatch(config, messages)).error).toMatchObject({ code: 'invalid_response', retryable: false });
+    expect((await sendBatch(config, messages)).error).toMatchObject({ code: 'invalid_response' });
+    expect((await sendBatch(config, [messages[0]!])).error).toMatchObject({ code: 'invalid_response' });
+  });
+
+  test('a whole-call failure is ok: false with the mapped error (ResourceNotFoundException, throttling)', async () => {
+    reply(400, { __type: 'ResourceNotFoundException', message: 'Stream events under account 123456789012 not found.' });
+    reply(400, { __type: 'ProvisionedThroughputExceededException', message: 'Rate exceeded for stream events' });
+    expect(await sendBatch(config, [{ data: 'a', partitionKey: 'p' }])).toMatchObject({ ok: false, status: 400, body: null, error: { code: 'not_found', retryable: false } });
+    expect((await sendBatch(config, [{ data: 'a', partitionKey: 'p' }])).error).toMatchObject({ code: 'rate_limited', retryable: true });
+  });
+
+  test('a per-record error message echoing a secret is redacted', async () => {
+    reply(200, { FailedRecordCount: 1, Records: [{ ErrorCode: 'InternalFailure', ErrorMessage: `failure near ${FAKE_AWS_SECRET_ACCESS_KEY}` }] });
+    const res = await sendBatch(config, [{ data: 'a', partitionKey: 'p' }]);
+    expect(JSON.stringify(res)).not.toContain(FAKE_AWS_SECRET_ACCESS_KEY);
+    expect(res.body!.items[0]!.error!.message).toContain('[REDACTED]');
+  });
+
+  describe('contract of sendBatch (PutRecords)', () => {
+    describeHttpContract(mock, {
+      config,
+      secretField: 'secretAccessKey',
+      malformedSecret: 'short',
+      origin: ORIGIN,
+      path: '/',
+      method: 'POST',
+      call: (cfg, opts) => sendBatch(cfg, [{ data: { id: 'evt-1' }, partitionKey: 'k' }], opts),
+      okBody: putRecordsOk(1),
+      errorBody: (message) => ({ message }),
+    });
   });
 });
 

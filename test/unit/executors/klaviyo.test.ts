@@ -1,11 +1,12 @@
-// Klaviyo executor against MockAgent: GET /api/accounts/ and POST /api/events/ in JSON:API form with
-// the revision header (providers.md §11), unique_id always set, JSON:API error refinements, and the
-// body checked against Klaviyo's own OpenAPI schema in ../shared/specs.
+// Klaviyo executor against MockAgent: GET /api/accounts and POST /api/events in JSON:API form with
+// the revision header, unique_id always set, the Create Event limits of the current stable spec
+// enforced before sending, JSON:API error refinements, and the body checked against Klaviyo's own
+// OpenAPI schema in ../shared/specs.
 import { createHash } from 'node:crypto';
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
 import { klaviyoExecutor, klaviyoMessageSchema } from '../../../src/executors/klaviyo.js';
-import { KLAVIYO_DEFAULT_REVISION } from '../../../src/registry/connectors/klaviyo.js';
+import { KLAVIYO_DEFAULT_REVISION, KLAVIYO_REVISIONS, klaviyo } from '../../../src/registry/connectors/klaviyo.js';
 import { pathIs, useMockAgent } from '../../helpers/mock-agent.js';
 import { closedDeep, compileSchema, loadSpec, specsAvailable, warnIfSpecsMissing } from '../../helpers/specs.js';
 import { describeHttpContract } from './http-contract.js';
@@ -14,8 +15,8 @@ const mock = useMockAgent();
 
 const KEY = 'pk_3f9a7c5e1b2d4f6a8c0e9b7d5f3a1c2e4b';
 const ORIGIN = 'https://a.klaviyo.com';
-const EVENTS = '/api/events/';
-const ACCOUNTS = '/api/accounts/';
+const EVENTS = '/api/events';
+const ACCOUNTS = '/api/accounts';
 const JSON_API = 'application/vnd.api+json';
 const config = { privateApiKey: KEY };
 const MESSAGE = { metric: 'Order Placed', profile: { email: 'a@example.com' }, properties: { order_id: 'A1' }, time: '2025-01-01T00:00:00Z', value: 9.99, valueCurrency: 'USD' };
@@ -163,7 +164,7 @@ describe('klaviyo send: POST /api/events/', () => {
       [{ metric: 'm', profile: {} }, 'needs an identifier'],
       [{ metric: 'm', profile: { email: 'a@example.com', favouriteColor: 'red' } }, 'put custom ones in profile.properties'],
       [{ metric: 'm', profile: { phoneNumber: '5005550006' } }, 'E.164'],
-      [{ metric: 'm', profile: { email: 'a@example.com' }, time: '1999-12-31T23:59:59Z' }, 'year 2000'],
+      [{ metric: 'm', profile: { email: 'a@example.com' }, time: '1989-12-31T23:59:59Z' }, 'after the year 1990'],
       [{ metric: 'm', profile: { email: 'a@example.com' }, time: nextYear }, 'one year from now'],
       [{ metric: 'm', profile: { email: 'a@example.com' }, time: 'yesterday' }, 'ISO-8601'],
       [{ metric: 'm', profile: { email: 'a@example.com' }, valueCurrency: 'usd' }, 'ISO 4217'],
@@ -210,6 +211,104 @@ describe('klaviyo send: POST /api/events/', () => {
       okBody: {},
       errorBody: (message) => jsonApiErrors({ code: 'invalid', title: 'Invalid input.', detail: message }),
     });
+  });
+});
+
+describe('klaviyo paths as the spec declares them (no trailing slash)', () => {
+  test('send posts to /api/events and the check reads /api/accounts, exactly', async () => {
+    replyEvent();
+    reply(ACCOUNTS, 'GET', 200, ACCOUNTS_BODY);
+    await send(config, MESSAGE);
+    await test_(config);
+    expect(mock.sent().map((r) => `${r.method} ${r.url.pathname}${r.url.search}`)).toEqual(['POST /api/events', 'GET /api/accounts']);
+  });
+});
+
+describe('klaviyo Create Event limits (stable spec, revision 2026-07-15)', () => {
+  const base = { metric: 'Order Placed', profile: { email: 'a@example.com' } };
+  const refused = async (message: unknown, mentions: string[]) => {
+    const res = await send(config, message);
+    expect(res).toMatchObject({ ok: false, status: 0, latencyMs: 0, body: null, error: { code: 'bad_request', retryable: false } });
+    for (const m of mentions) expect(res.error!.message).toContain(m);
+    return res;
+  };
+
+  test('time: 1995 is accepted now (the year-2000 floor is gone) and sent as given', async () => {
+    replyEvent();
+    const res = await send(config, { ...base, time: '1995-06-01T12:00:00Z' });
+    expect(res.ok).toBe(true);
+    expect(sentJson().data.attributes.time).toBe('1995-06-01T12:00:00.000Z');
+  });
+
+  test('time: before 1990 or beyond one year ahead is refused, naming time; just under a year ahead is sent', async () => {
+    await refused({ ...base, time: '1989-12-31T23:59:59Z' }, ['time', 'after the year 1990']);
+    await refused({ ...base, time: new Date(Date.now() + 366 * 24 * 3600 * 1000).toISOString() }, ['time', 'one year from now']);
+    expect(mock.sent()).toHaveLength(0);
+    replyEvent();
+    expect((await send(config, { ...base, time: new Date(Date.now() + 364 * 24 * 3600 * 1000).toISOString() })).ok).toBe(true);
+  });
+
+  test('properties: 400 are sent, 401 are refused naming properties', async () => {
+    const props = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, i]));
+    await refused({ ...base, properties: props(401) }, ['properties', 'must not exceed 400 properties (got 401)']);
+    expect(mock.sent()).toHaveLength(0);
+    replyEvent();
+    expect((await send(config, { ...base, properties: props(400) })).ok).toBe(true);
+    expect(Object.keys(sentJson().data.attributes.properties as object)).toHaveLength(400);
+  });
+
+  test('properties: a string over 100 KB (UTF-8 bytes) is refused naming its path, nested ones too; 100 KB exactly is sent', async () => {
+    await refused({ ...base, properties: { note: 'x'.repeat(100_001) } }, ['properties.note', '100001 bytes', '100 KB']);
+    await refused({ ...base, properties: { items: [{ sku: 'a' }, { html: 'é'.repeat(50_001) }] } }, ['properties.items.1.html', '100002 bytes']);
+    expect(mock.sent()).toHaveLength(0);
+    replyEvent();
+    expect((await send(config, { ...base, properties: { note: 'x'.repeat(100_000) } })).ok).toBe(true);
+  });
+
+  test('payload: an event over 5 MB is refused before sending, saying so; profile properties count too', async () => {
+    const big = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`chunk${i}`, 'x'.repeat(99_000)]));
+    const res = await refused({ ...base, properties: big }, ['event payload', '5 MB']);
+    expect(res.error!.message).toMatch(/payload is \d+ bytes/);
+    await refused({ metric: 'm', profile: { email: 'a@example.com', properties: big } }, ['5 MB']);
+    expect(mock.sent()).toHaveLength(0);
+  });
+});
+
+describe('klaviyo revision policy (versioning and deprecation policy: 2 years per revision)', () => {
+  afterEach(() => vi.useRealTimers());
+  const at = (iso: string) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.parse(iso));
+  };
+
+  test('the revision field is a select of the listed revisions, defaulting to the newest stable spec revision', () => {
+    const field = klaviyo.formSpec().authMethods[0]!.fields.find((f) => f.key === 'revision')!;
+    expect(field.kind).toBe('select');
+    expect(field.default).toBe('2026-07-15');
+    expect(field.options!.map((o) => o.value)).toEqual(['2026-10-15', '2026-07-15', '2026-04-15', '2026-01-15', '2025-10-15', '2025-07-15', '2025-04-15', '2025-01-15', '2024-10-15']);
+    expect(KLAVIYO_REVISIONS.current).toBe(KLAVIYO_DEFAULT_REVISION);
+  });
+
+  test('each revision retires two years after its release', () => {
+    for (const v of KLAVIYO_REVISIONS.versions) {
+      expect(v.released).toBe(v.version);
+      expect(Date.parse(v.retiresOn!) - Date.parse(v.released!)).toBeGreaterThanOrEqual(730 * 86_400_000);
+      expect(v.retiresOn!.slice(4)).toBe(v.version.slice(4));
+    }
+  });
+
+  test('on 2026-12-02: 2024-10-15 is retired (refused with the valid list), 2025-01-15 expiring on 2027-01-15, 2026-10-15 accepted and sent', async () => {
+    at('2026-12-02T00:00:00Z');
+    const retired = await test_({ ...config, revision: '2024-10-15' });
+    expect(retired.error?.code).toBe('invalid_config');
+    expect(retired.error!.message).toContain('retired on 2026-10-15');
+    expect(klaviyo.versionStatus({ ...config, revision: '2025-01-15' })).toMatchObject({ state: 'expiring', date: '2027-01-15' });
+    expect(klaviyo.versionStatus({ ...config })).toMatchObject({ state: 'current', date: '2028-07-15' });
+    for (const revision of ['2025-01-15.pre', '2026-08-15', 'latest']) expect((await test_({ ...config, revision })).error?.code).toBe('invalid_config');
+    expect(mock.sent()).toHaveLength(0);
+    reply(ACCOUNTS, 'GET', 200, ACCOUNTS_BODY);
+    await test_({ ...config, revision: '2026-10-15' });
+    expect(mock.sent()[0]!.headers.revision).toBe('2026-10-15');
   });
 });
 
