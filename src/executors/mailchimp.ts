@@ -1,15 +1,16 @@
 // Mailchimp Marketing API: audience members, sorted by last_changed, paged by offset.
 // Facts (shared/docs/providers.md §16): https://mailchimp.com/developer/marketing/docs/fundamentals/ ,
-// https://mailchimp.com/developer/marketing/api/list-members/list-members-info/
+// https://mailchimp.com/developer/marketing/api/list-members/list-members-info/ ,
+// https://mailchimp.com/developer/marketing/api/lists/get-list-info/
 import { z } from 'zod';
-import type { CallOptions, ConnectorExecutor, ConnectorResponse, PullPage, PullRequest, SourceRecord } from '../core/envelope.js';
+import type { ConnectorExecutor, ConnectorResponse, PullPage, PullRequest, SourceRecord } from '../core/envelope.js';
 import { failBeforeSend, withBody, withError } from '../core/envelope.js';
 import { connectorError } from '../core/errors.js';
-import { httpRequest, type HttpResponse, type QueryValue } from '../core/http.js';
 import { basicAuth } from '../core/redact.js';
 import type { MailchimpConfig } from '../registry/connectors/mailchimp.js';
 import { mailchimp, mailchimpDataCenter } from '../registry/connectors/mailchimp.js';
-import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
+import { bindProvider, type ProviderBinding } from './bind.js';
+import { parseBody } from './support.js';
 
 const PROVIDER = 'Mailchimp';
 const MAX_COUNT = 1000;
@@ -19,7 +20,22 @@ const membersBody = z.object({
   members: z.array(z.looseObject({ id: z.string().min(1), last_changed: isoString })),
   total_items: z.number().int().nonnegative(),
 });
-const pingBody = z.looseObject({ health_status: z.string() });
+const listBody = z.looseObject({
+  id: z.string().min(1),
+  name: z.string(),
+  stats: z.looseObject({ member_count: z.number().int().nonnegative() }).optional(),
+});
+
+/** Mailchimp's request context: the key's data center, Basic auth with the key, the /3.0 prefix. */
+const MAILCHIMP: ProviderBinding<MailchimpConfig> = {
+  connectorId: 'mailchimp',
+  provider: PROVIDER,
+  baseUrl: (config) => `https://${mailchimpDataCenter(config.apiKey)}.api.mailchimp.com`,
+  pathPrefix: '/3.0',
+  headers: (config) => ({ authorization: basicAuth('anystring', config.apiKey) }),
+};
+
+const listPath = (config: MailchimpConfig) => `/lists/${encodeURIComponent(config.listId)}`;
 
 // ---------------------------------------------------------------------------------------------
 // Cursor
@@ -69,42 +85,40 @@ function mailchimpTime(iso: string): string | undefined {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }
 
-function apiBase(config: MailchimpConfig, opts?: CallOptions) {
-  const r = baseUrl(`https://${mailchimpDataCenter(config.apiKey)}.api.mailchimp.com`, opts);
-  return 'fail' in r ? r : { base: `${r.base}/3.0` };
-}
-
-async function get(config: MailchimpConfig, url: string, query: Record<string, QueryValue> | undefined, opts?: CallOptions): Promise<HttpResponse> {
-  const authorization = basicAuth('anystring', config.apiKey);
-  return httpRequest({
-    provider: PROVIDER,
-    method: 'GET',
-    url,
-    ...(query ? { query } : {}),
-    headers: { authorization },
-    secrets: secretsOf('mailchimp', config),
-    ...callOptions(opts, mailchimp.policy.timeouts.requestMs),
-  });
-}
-
 function clampCount(pageSize: number | undefined): number {
   const wanted = pageSize !== undefined && Number.isFinite(pageSize) ? Math.floor(pageSize) : mailchimp.policy.pull?.defaultPageSize ?? MAX_COUNT;
   return Math.min(Math.max(1, wanted), MAX_COUNT);
 }
 
+export interface MailchimpConnectionBody {
+  listId: string;
+  name: string;
+  /** The audience's stats.member_count, as Mailchimp reports it; null when not sent. */
+  memberCount: number | null;
+}
+
 export const mailchimpExecutor: ConnectorExecutor<MailchimpConfig> = {
-  async testConnection(rawConfig, opts) {
-    const checked = checkConfig<MailchimpConfig>('mailchimp', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const base = apiBase(checked.config, opts);
-    if ('fail' in base) return base.fail;
-    return parseBody(await get(checked.config, `${base.base}/ping`, undefined, opts), pingBody, PROVIDER);
+  /**
+   * One read of the audience proves both the key (401 otherwise) and the audience id (404): /ping
+   * proves only the key, and a wrong audience id would pass it to fail the first pull.
+   */
+  async testConnection(rawConfig, opts): Promise<ConnectorResponse<MailchimpConnectionBody>> {
+    const bound = bindProvider(MAILCHIMP, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const { config } = bound.provider;
+    const res = await bound.provider.request({ method: 'GET', path: listPath(config), query: { fields: 'id,name,stats.member_count' } });
+    if (res.status === 404 && res.error) {
+      return withError(res, connectorError('not_found', `Mailchimp: no audience (list) with id "${config.listId}" in the account of this API key (${res.error.message}). Check the audience id under Audience → Settings → Audience name and defaults.`));
+    }
+    const parsed = parseBody(res, listBody, PROVIDER);
+    if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Mailchimp returned no body'));
+    return withBody(parsed, { listId: parsed.body.id, name: parsed.body.name, memberCount: parsed.body.stats?.member_count ?? null });
   },
 
   async pull(rawConfig, req: PullRequest, opts): Promise<ConnectorResponse<PullPage>> {
-    const checked = checkConfig<MailchimpConfig>('mailchimp', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const { config } = checked;
+    const bound = bindProvider(MAILCHIMP, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const { config } = bound.provider;
     if (req.stream !== 'members') return failBeforeSend('invalid_config', `Mailchimp has no stream "${req.stream}" (streams: members)`);
     const previous = req.cursor ? parseMembersCursor(req.cursor) : null;
     if (previous === undefined) return failBeforeSend('invalid_config', 'Mailchimp: the cursor is not "<offset>:<total>"');
@@ -113,18 +127,20 @@ export const mailchimpExecutor: ConnectorExecutor<MailchimpConfig> = {
     const untilParam = req.until ? mailchimpTime(req.until) : undefined;
     if (since !== null && sinceParam === undefined) return failBeforeSend('invalid_config', `Mailchimp: since "${since}" is not a valid ISO-8601 date`);
     if (req.until && untilParam === undefined) return failBeforeSend('invalid_config', `Mailchimp: until "${req.until}" is not a valid ISO-8601 date`);
-    const base = apiBase(config, opts);
-    if ('fail' in base) return base.fail;
 
     const offset = previous?.offset ?? 0;
-    const res = await get(config, `${base.base}/lists/${encodeURIComponent(config.listId)}/members`, {
-      count: clampCount(req.pageSize),
-      offset,
-      since_last_changed: sinceParam,
-      before_last_changed: untilParam,
-      sort_field: 'last_changed',
-      sort_dir: 'ASC',
-    }, opts);
+    const res = await bound.provider.request({
+      method: 'GET',
+      path: `${listPath(config)}/members`,
+      query: {
+        count: clampCount(req.pageSize),
+        offset,
+        since_last_changed: sinceParam,
+        before_last_changed: untilParam,
+        sort_field: 'last_changed',
+        sort_dir: 'ASC',
+      },
+    });
     const parsed = parseBody(res, membersBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Mailchimp returned no body'));
 

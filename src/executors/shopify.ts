@@ -1,14 +1,17 @@
 // Shopify Admin REST: orders, paged through the Link header's page_info cursor.
 // Facts (shared/docs/providers.md §14): https://shopify.dev/docs/api/admin-rest/usage/pagination ,
-// https://shopify.dev/docs/api/admin-rest/usage/rate-limits
+// https://shopify.dev/docs/api/admin-rest/usage/rate-limits ,
+// https://shopify.dev/docs/api/admin-rest/latest/resources/accessscope ,
+// https://shopify.dev/docs/api/usage/access-scopes , https://shopify.dev/docs/api/usage/versioning
 import { z } from 'zod';
-import type { CallOptions, ConnectorExecutor, ConnectorResponse, PullPage, PullRequest, SourceRecord } from '../core/envelope.js';
+import type { ConnectorExecutor, ConnectorResponse, PullPage, PullRequest, SourceRecord } from '../core/envelope.js';
 import { failBeforeSend, withBody, withError } from '../core/envelope.js';
 import { connectorError } from '../core/errors.js';
-import { httpRequest, type HttpResponse } from '../core/http.js';
+import type { HttpResponse } from '../core/http.js';
 import type { ShopifyConfig } from '../registry/connectors/shopify.js';
-import { shopify } from '../registry/connectors/shopify.js';
-import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
+import { SHOPIFY_ALL_ORDERS_SCOPE, SHOPIFY_ORDER_SCOPES, SHOPIFY_VERSIONS } from '../registry/connectors/shopify.js';
+import { bindProvider, type ProviderBinding } from './bind.js';
+import { parseBody } from './support.js';
 
 const PROVIDER = 'Shopify';
 const MAX_LIMIT = 250;
@@ -17,6 +20,7 @@ const ordersBody = z.object({
   orders: z.array(z.looseObject({ id: z.union([z.number(), z.string()]), updated_at: z.string() })),
 });
 const shopBody = z.object({ shop: z.looseObject({ id: z.union([z.number(), z.string()]) }) });
+const accessScopesBody = z.object({ access_scopes: z.array(z.looseObject({ handle: z.string() })) });
 
 /** The page_info of the rel="next" link, or null on the last page. */
 export function nextPageInfo(link: string | undefined): string | null {
@@ -41,39 +45,98 @@ function refineRateLimit(res: HttpResponse): HttpResponse {
   return { ...res, error: { ...res.error, retryAfterMs, message: `${res.error.message}${limit ? ` (call limit ${limit})` : ''}` } };
 }
 
-function apiBase(config: ShopifyConfig, opts?: CallOptions) {
-  return baseUrl(`https://${config.shopDomain}`, opts);
+/** Shopify's request context: the shop's myshopify host, the access token, the call-limit refinement. */
+const SHOPIFY: ProviderBinding<ShopifyConfig> = {
+  connectorId: 'shopify',
+  provider: PROVIDER,
+  baseUrl: (config) => `https://${config.shopDomain}`,
+  headers: (config) => ({ 'x-shopify-access-token': config.accessToken }),
+  refineError: refineRateLimit,
+};
+
+/** The version a config asks for: validation applies the registry default, so it is always set. */
+function requestedVersion(config: ShopifyConfig): string {
+  return config.apiVersion ?? SHOPIFY_VERSIONS.current;
 }
 
-function authHeaders(config: ShopifyConfig) {
-  return { 'x-shopify-access-token': config.accessToken };
+export interface ShopifyScopeCheck {
+  scopes: string[];
+  /** Whether orders can be read at all (read_orders, or write_orders which includes it). */
+  readsOrders: boolean;
+  /** Whether orders older than 60 days are visible. */
+  readsAllOrders: boolean;
+}
+
+export function checkShopifyScopes(handles: readonly string[]): ShopifyScopeCheck {
+  const scopes = [...new Set(handles)].sort();
+  return {
+    scopes,
+    readsOrders: SHOPIFY_ORDER_SCOPES.some((s) => scopes.includes(s)),
+    readsAllOrders: scopes.includes(SHOPIFY_ALL_ORDERS_SCOPE),
+  };
+}
+
+export interface ShopifyConnectionBody {
+  shop: { id: number | string; name?: unknown; myshopify_domain?: unknown };
+  scopes: string[];
+  /** False: Shopify returns only orders from the last 60 days. */
+  readAllOrders: boolean;
+  /** The version in the request path. */
+  apiVersion: string;
+  /** The version Shopify says it served (X-Shopify-Api-Version); null when it sent none. */
+  servedVersion: string | null;
+  /** Set when Shopify served another version than the one asked for (it falls forward past support). */
+  versionNote?: string;
 }
 
 export const shopifyExecutor: ConnectorExecutor<ShopifyConfig> = {
+  /**
+   * Two reads. access_scopes.json proves the token and that it may read orders: shop.json alone
+   * answers for any valid token, and a token without read_orders would pass only to fail the first
+   * pull with 403. shop.json then proves the versioned Admin path the pull uses (access_scopes.json
+   * is unversioned) and tells which version Shopify actually serves.
+   */
   async testConnection(rawConfig, opts) {
-    const checked = checkConfig<ShopifyConfig>('shopify', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const { config } = checked;
-    const base = apiBase(config, opts);
-    if ('fail' in base) return base.fail;
-    const res = await httpRequest({
-      provider: PROVIDER,
-      method: 'GET',
-      url: `${base.base}/admin/api/${config.apiVersion}/shop.json`,
-      headers: authHeaders(config),
-      secrets: secretsOf('shopify', config),
-      ...callOptions(opts, shopify.policy.timeouts.requestMs),
-    });
-    return parseBody(refineRateLimit(res), shopBody, PROVIDER);
+    const bound = bindProvider(SHOPIFY, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const provider = bound.provider;
+    const { config } = provider;
+
+    const scopesRes = parseBody(await provider.request({ method: 'GET', path: '/admin/oauth/access_scopes.json' }), accessScopesBody, PROVIDER);
+    if (!scopesRes.ok || !scopesRes.body) return scopesRes;
+    const scopes = checkShopifyScopes(scopesRes.body.access_scopes.map((s) => s.handle));
+    if (!scopes.readsOrders) {
+      const granted = scopes.scopes.length > 0 ? scopes.scopes.join(', ') : 'none';
+      return withError(scopesRes, connectorError(
+        'forbidden',
+        `Shopify: the access token lacks the read_orders scope, which pulling orders needs (granted: ${granted}). Add read_orders (or write_orders) to the app's Admin API scopes and reinstall it; add read_all_orders too for orders older than 60 days.`,
+      ));
+    }
+
+    const apiVersion = requestedVersion(config);
+    const shopRes = await provider.request({ method: 'GET', path: `/admin/api/${apiVersion}/shop.json` });
+    const shop = parseBody(shopRes, shopBody, PROVIDER);
+    if (!shop.ok || !shop.body) return shop;
+    const servedVersion = shopRes.headers['x-shopify-api-version'] ?? null;
+    const body: ShopifyConnectionBody = {
+      shop: shop.body.shop,
+      scopes: scopes.scopes,
+      readAllOrders: scopes.readsAllOrders,
+      apiVersion,
+      servedVersion,
+    };
+    if (servedVersion !== null && servedVersion !== apiVersion) {
+      body.versionNote = `Shopify served Admin API version ${servedVersion} instead of ${apiVersion}: ${apiVersion} is past its support and Shopify falls forward to its oldest supported version. Move the connection to ${SHOPIFY_VERSIONS.current}.`;
+    }
+    return withBody(shop, body);
   },
 
   async pull(rawConfig, req: PullRequest, opts): Promise<ConnectorResponse<PullPage>> {
-    const checked = checkConfig<ShopifyConfig>('shopify', rawConfig);
-    if ('fail' in checked) return checked.fail;
-    const { config } = checked;
+    const bound = bindProvider(SHOPIFY, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const provider = bound.provider;
+    const { config } = provider;
     if (req.stream !== 'orders') return failBeforeSend('invalid_config', `Shopify has no stream "${req.stream}" (streams: orders)`);
-    const base = apiBase(config, opts);
-    if ('fail' in base) return base.fail;
     const limit = Math.min(Math.max(1, req.pageSize ?? MAX_LIMIT), MAX_LIMIT);
 
     // Shopify rejects filters next to page_info: they are baked into the cursor by the first request.
@@ -82,17 +145,7 @@ export const shopifyExecutor: ConnectorExecutor<ShopifyConfig> = {
       ? { limit, page_info: req.cursor }
       : { limit, status: 'any', updated_at_min: since ?? undefined, updated_at_max: req.until ?? undefined };
 
-    const res = refineRateLimit(
-      await httpRequest({
-        provider: PROVIDER,
-        method: 'GET',
-        url: `${base.base}/admin/api/${config.apiVersion}/orders.json`,
-        query,
-        headers: authHeaders(config),
-        secrets: secretsOf('shopify', config),
-        ...callOptions(opts, shopify.policy.timeouts.requestMs),
-      }),
-    );
+    const res = await provider.request({ method: 'GET', path: `/admin/api/${requestedVersion(config)}/orders.json`, query });
     const parsed = parseBody(res, ordersBody, PROVIDER);
     if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Shopify returned no body'));
 

@@ -6,7 +6,7 @@ import type { FaultSettings } from './faults.js';
 import { mailchimpApi } from './mailchimp.js';
 import { MailchimpMembers } from './mailchimp-data.js';
 import { EmulatorServer } from './server.js';
-import { shopifyApi } from './shopify.js';
+import { shopifyApi, type ShopifyTokenScopes } from './shopify.js';
 import { ShopifyOrders } from './shopify-data.js';
 import { stripeApi } from './stripe.js';
 import { StripeCharges } from './stripe-data.js';
@@ -16,6 +16,7 @@ export type { FaultController, FaultSettings, FailStatus } from './faults.js';
 export type { SandboxCredentials } from './credentials.js';
 export type { Emulator, EmulatorStats, MutateOptions, MutateResult, RecordSummary, RecordedRequest } from './types.js';
 export { STRIPE_SANDBOX_API_VERSION } from './stripe.js';
+export { SANDBOX_SHOPIFY_SCOPES, shopifyServedVersion, type ShopifyTokenScopes } from './shopify.js';
 
 export const DEFAULT_SANDBOX_SIZE = 2500;
 
@@ -32,6 +33,11 @@ export interface SandboxOptions {
   faults?: Partial<FaultSettings>;
   /** Steady rate limit for all three (overrides faults.rateLimit); default null = none. */
   rateLimit?: { requestsPerSecond: number } | null;
+  /**
+   * More Shopify Admin API tokens, each with the scopes it is granted (e.g. one without read_orders,
+   * to see testConnection refuse it). The sandbox's own token has SANDBOX_SHOPIFY_SCOPES.
+   */
+  shopifyTokens?: ShopifyTokenScopes;
 }
 
 export interface Sandbox {
@@ -62,7 +68,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const members = new MailchimpMembers(seed, size(options.sizes?.members, 'members'), startMs, credentials.mailchimp.listId);
 
   const servers = [
-    new EmulatorServer(shopifyApi(orders, credentials.shopify), orders, faults),
+    new EmulatorServer(shopifyApi(orders, credentials.shopify, options.shopifyTokens), orders, faults),
     new EmulatorServer(stripeApi(charges, credentials.stripe), charges, faults),
     new EmulatorServer(mailchimpApi(members, credentials.mailchimp), members, faults),
   ] as const;

@@ -2,7 +2,9 @@
 // offset paging. Behaviour follows shared/docs/providers.md §16 and
 // https://mailchimp.com/developer/marketing/api/list-members/list-members-info/ ,
 // https://mailchimp.com/developer/marketing/docs/errors/ ,
-// https://mailchimp.com/developer/marketing/docs/fundamentals/ (10 simultaneous connections)
+// https://mailchimp.com/developer/marketing/api/lists/get-list-info/ ,
+// https://mailchimp.com/developer/marketing/guides/run-async-requests-batch-endpoint/ ("a limit of 10
+// concurrent connections for your API key")
 import { randomUUID } from 'node:crypto';
 import type { FailStatus } from './faults.js';
 import { MEMBER_STATUSES, type MailchimpMembers, type MemberQuery, type MemberStatus } from './mailchimp-data.js';
@@ -91,6 +93,15 @@ function presentedKey(header: string | undefined): string | null {
   return colon < 0 ? null : decoded.slice(colon + 1);
 }
 
+/** Mailchimp's partial responses: `fields` wins over `exclude_fields`, on every GET. */
+function project(body: unknown, q: URLSearchParams): unknown {
+  const fields = q.get('fields');
+  const excluded = q.get('exclude_fields');
+  if (fields) return include(body, pathTree(fields));
+  if (excluded) return exclude(body, pathTree(excluded));
+  return body;
+}
+
 export function mailchimpApi(members: MailchimpMembers, creds: MailchimpCredentials): ProviderApi {
   function intParam(q: URLSearchParams, name: string, fallback: number): number | Reply {
     const v = q.get(name);
@@ -146,19 +157,15 @@ export function mailchimpApi(members: MailchimpMembers, creds: MailchimpCredenti
     }
 
     const page = members.query({ status, sortField, descending: sortDir === 'DESC', changedSince, changedBefore, optSince, optBefore, offset, count });
-    let body: unknown = { members: page.items.map((i) => members.render(i)), list_id: listId, total_items: page.total, _links: [] };
-    const fields = q.get('fields');
-    const excluded = q.get('exclude_fields');
-    if (fields) body = include(body, pathTree(fields));
-    else if (excluded) body = exclude(body, pathTree(excluded));
-    return { status: 200, body };
+    const body = { members: page.items.map((i) => members.render(i)), list_id: listId, total_items: page.total, _links: [] };
+    return { status: 200, body: project(body, q) };
   }
 
-  function list(listId: string): Reply {
+  function list(ctx: RequestContext, listId: string): Reply {
     const created = isoWithOffset(Math.floor(Date.now() / 1000) - 400 * 86_400, 0);
     return {
       status: 200,
-      body: {
+      body: project({
         id: listId,
         web_id: 100_001,
         name: 'Sandbox Audience',
@@ -171,7 +178,7 @@ export function mailchimpApi(members: MailchimpMembers, creds: MailchimpCredenti
         double_optin: false,
         stats: { member_count: members.query({ status: 'subscribed', sortField: null, descending: false, changedSince: null, changedBefore: null, optSince: null, optBefore: null, offset: 0, count: 0 }).total },
         _links: [],
-      },
+      }, ctx.query),
     };
   }
 
@@ -198,7 +205,7 @@ export function mailchimpApi(members: MailchimpMembers, creds: MailchimpCredenti
       if (path === '/3.0/ping') return { status: 200, body: { health_status: "Everything's Chimpy!" } };
       const m = /^\/3\.0\/lists\/([^/]+)(\/members)?$/.exec(path);
       if (!m || decodeURIComponent(m[1]!) !== creds.listId) return notFound();
-      return m[2] ? listMembers(ctx, creds.listId) : list(creds.listId);
+      return m[2] ? listMembers(ctx, creds.listId) : list(ctx, creds.listId);
     },
 
     serverError(status: FailStatus) {

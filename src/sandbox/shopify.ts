@@ -1,9 +1,12 @@
-// Shopify Admin REST emulator: shop.json and orders.json with page_info cursors in the Link header.
-// Behaviour follows shared/docs/providers.md §14 and
+// Shopify Admin REST emulator: access_scopes.json, shop.json and orders.json with page_info cursors
+// in the Link header. Behaviour follows shared/docs/providers.md §14 and
 // https://shopify.dev/docs/api/admin-rest/usage/pagination ,
 // https://shopify.dev/docs/api/admin-rest/usage/rate-limits ,
-// https://shopify.dev/docs/api/admin-rest/latest/resources/order
+// https://shopify.dev/docs/api/admin-rest/latest/resources/order ,
+// https://shopify.dev/docs/api/admin-rest/latest/resources/accessscope ,
+// https://shopify.dev/docs/api/usage/versioning
 import { randomUUID } from 'node:crypto';
+import { SHOPIFY_ORDER_SCOPES, SHOPIFY_VERSIONS } from '../registry/connectors/shopify.js';
 import type { FailStatus } from './faults.js';
 import type { LimitReason, ProviderApi, Reply, RequestContext } from './server.js';
 import { ORDER_STATUSES, SHOP_IANA_TIMEZONE, SHOP_UTC_OFFSET_MIN, type OrderFilter, type OrderStatus, type ShopifyOrders } from './shopify-data.js';
@@ -21,6 +24,37 @@ const UNMODELLED_FILTERS = ['ids', 'financial_status', 'fulfillment_status', 'pr
 export interface ShopifyCredentials {
   shopDomain: string;
   accessToken: string;
+}
+
+/**
+ * What the sandbox's own token is granted. read_all_orders is included because the emulator serves
+ * every order it has (they all lie within Shopify's default 60-day window anyway).
+ */
+export const SANDBOX_SHOPIFY_SCOPES: readonly string[] = ['read_all_orders', 'read_orders', 'read_products'];
+
+/** Extra Admin API tokens the emulator accepts, each with the scopes it was granted. */
+export type ShopifyTokenScopes = Readonly<Record<string, readonly string[]>>;
+
+const dayStart = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
+
+/**
+ * The Admin API version Shopify serves for a requested one at `nowMs`, from the registry's version
+ * list: a supported version is served as asked; one past its support, or older than any listed,
+ * "falls forward" to the oldest supported version (https://shopify.dev/docs/api/usage/versioning).
+ * null: not a version Shopify has released (malformed, or later than the newest listed), answered 404.
+ */
+export function shopifyServedVersion(requested: string, nowMs: number = Date.now()): string | null {
+  if (!VERSION_RE.test(requested)) return null;
+  const released = SHOPIFY_VERSIONS.versions.filter((v) => !v.released || dayStart(v.released) <= nowMs).map((v) => v.version).sort();
+  const newest = released[released.length - 1];
+  if (newest === undefined || requested > newest) return null;
+  const supported = SHOPIFY_VERSIONS.versions
+    .filter((v) => released.includes(v.version) && (!v.supportedUntil || dayStart(v.supportedUntil) > nowMs))
+    .map((v) => v.version)
+    .sort();
+  if (supported.includes(requested)) return requested;
+  // A registry left behind by the calendar has no supported version left: serve the newest it knows.
+  return supported[0] ?? newest;
 }
 
 interface Cursor {
@@ -64,8 +98,13 @@ function project(order: Record<string, unknown>, fields: string[] | null): Recor
   return out;
 }
 
-export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials): ProviderApi {
+export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials, extraTokens: ShopifyTokenScopes = {}): ProviderApi {
   const shopId = 60_100_000_000 + (orders.idOf(0) % 1_000_000);
+  const tokenScopes = new Map<string, readonly string[]>([...Object.entries(extraTokens), [creds.accessToken, SANDBOX_SHOPIFY_SCOPES]]);
+  const scopesOf = (ctx: RequestContext) => {
+    const token = ctx.headers['x-shopify-access-token'];
+    return (typeof token === 'string' ? tokenScopes.get(token) : undefined) ?? [];
+  };
 
   type Parsed<T> = { ok: T } | { error: Reply };
 
@@ -195,7 +234,7 @@ export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials): Pr
     authenticate(ctx) {
       if (!ctx.path.startsWith('/admin/')) return null;
       const token = ctx.headers['x-shopify-access-token'];
-      if (token === creds.accessToken) return null;
+      if (typeof token === 'string' && tokenScopes.has(token)) return null;
       return errors(401, '[API] Invalid API key or access token (unrecognized login or wrong password)');
     },
 
@@ -204,11 +243,23 @@ export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials): Pr
     },
 
     handle(ctx) {
+      if (ctx.method !== 'GET') return errors(404, 'Not Found');
+      // Unversioned: the granted scopes of the token that asks.
+      if (ctx.path === '/admin/oauth/access_scopes.json') {
+        return { status: 200, body: { access_scopes: scopesOf(ctx).map((handle) => ({ handle })) } };
+      }
       const m = /^\/admin\/api\/([^/]+)\/(.+)$/.exec(ctx.path);
-      if (!m || !VERSION_RE.test(m[1]!) || ctx.method !== 'GET') return errors(404, 'Not Found');
-      const version = m[1]!;
-      const reply = m[2] === 'shop.json' ? shop() : m[2] === 'orders.json' ? listOrders(ctx, version) : errors(404, 'Not Found');
-      reply.headers = { ...(reply.headers ?? {}), 'x-shopify-api-version': version };
+      const served = m ? shopifyServedVersion(m[1]!) : null;
+      if (!m || served === null) return errors(404, 'Not Found');
+      const requested = m[1]!;
+      let reply: Reply;
+      if (m[2] === 'shop.json') reply = shop();
+      else if (m[2] !== 'orders.json') reply = errors(404, 'Not Found');
+      else if (!SHOPIFY_ORDER_SCOPES.some((s) => scopesOf(ctx).includes(s))) {
+        // The wording developers report from Shopify for an ungranted scope (not on shopify.dev).
+        reply = errors(403, '[API] This action requires merchant approval for read_orders scope.');
+      } else reply = listOrders(ctx, requested);
+      reply.headers = { ...(reply.headers ?? {}), 'x-shopify-api-version': served };
       return reply;
     },
 

@@ -134,16 +134,20 @@ describe('pullPage', () => {
 });
 
 describe('testConnection', () => {
+  const SCOPES = '/admin/oauth/access_scopes.json';
+
   test('answers status and latency on success', async () => {
+    agent.get(SHOP).intercept({ path: SCOPES, headers: { 'x-shopify-access-token': TOKEN } }).reply(200, { access_scopes: [{ handle: 'read_orders' }] }, json);
     agent.get(SHOP).intercept({ path: '/admin/api/2026-10/shop.json', headers: { 'x-shopify-access-token': TOKEN } }).reply(200, { shop: { id: 7 } }, json);
     const res = await mockEnv().run(activities().testConnection, { connectionId: 'shop' });
     expect(res).toMatchObject({ ok: true, status: 200, connectorId: 'shopify', check: 'api' });
   });
 
   test('fails with the error code as type', async () => {
-    agent.get(SHOP).intercept({ path: '/admin/api/2026-10/shop.json' }).reply(403, { errors: 'missing scope' }, json);
+    agent.get(SHOP).intercept({ path: SCOPES }).reply(200, { access_scopes: [{ handle: 'read_products' }] }, json);
     const f = await failureOf(mockEnv().run(activities().testConnection, { connectionId: 'shop' }));
     expect(f.type).toBe('forbidden');
+    expect(f.nonRetryable).toBe(true);
   });
 });
 

@@ -1,7 +1,22 @@
 // Shopify Admin REST API, orders (pull source).
 // Facts: https://shopify.dev/docs/api/admin-rest/usage/pagination ,
 // https://shopify.dev/docs/api/admin-rest/usage/rate-limits ,
-// https://shopify.dev/docs/api/admin-rest/latest/resources/order
+// https://shopify.dev/docs/api/admin-rest/latest/resources/order ,
+// https://shopify.dev/docs/api/admin-rest/latest/resources/accessscope ,
+// https://shopify.dev/docs/api/usage/access-scopes
+//
+// Corrections to the December 2026 provider audit (shared/docs/provider-audit-2026-12.md, shopify):
+// - Finding 2 (testConnection does not prove read_orders): confirmed. No scope is documented for
+//   shop.json, so its success says nothing about orders; the check now first reads the token's
+//   granted scopes from GET /admin/oauth/access_scopes.json ("The list of access scopes retrieved is
+//   based on the access token for the request", resources/accessscope above).
+//   That endpoint is unversioned ("AccessScope" is listed under unversioned APIs on
+//   https://shopify.dev/docs/api/usage/versioning) and answers {"access_scopes":[{"handle":…}]}.
+//   "Any scope that writes a resource also grants read access to it"
+//   (https://shopify.dev/docs/api/usage/access-scopes), so write_orders satisfies read_orders.
+// - The audit's "falls forward" source was a forum post; the official versioning page says it too:
+//   "Shopify falls forward when your selected version becomes inaccessible"
+//   (https://shopify.dev/docs/api/usage/versioning).
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
 import { apiVersionField, password, text } from '../fields.js';
@@ -30,6 +45,14 @@ export const SHOPIFY_VERSIONS: VersionPolicy = {
   ],
 };
 
+/** Scopes of which at least one lets a token read orders (a write scope includes the read one). */
+export const SHOPIFY_ORDER_SCOPES = ['read_orders', 'write_orders'] as const;
+/**
+ * Lifts the default 60-day window on orders; Shopify grants it only on request and only next to
+ * read_orders or write_orders (https://shopify.dev/docs/api/admin-graphql/latest/objects/Order).
+ */
+export const SHOPIFY_ALL_ORDERS_SCOPE = 'read_all_orders';
+
 /** Accepts `shop`, `shop.myshopify.com` or an admin URL and keeps `shop.myshopify.com`. */
 export function normalizeShopDomain(value: string): string {
   let v = value.trim().toLowerCase();
@@ -46,13 +69,13 @@ export const shopify = defineConnector({
   description: 'Pulls orders from a Shopify store through the Admin REST API, incrementally by updated_at.',
   docsUrl: 'https://shopify.dev/docs/api/admin-rest/latest/resources/order',
   capabilities: { testConnection: 'api', send: false, pull: ['orders'], trigger: false },
-  credentialCheck: 'GET /admin/api/{version}/shop.json',
+  credentialCheck: 'GET /admin/oauth/access_scopes.json (read_orders or write_orders granted), then GET /admin/api/{version}/shop.json (the shop, and the version Shopify serves)',
   idempotency: { supported: false, note: 'Pull source: re-reading a page is harmless because sinks upsert by order id.' },
   authMethods: [
     {
       id: 'access_token',
       label: 'Admin API access token',
-      help: 'A custom app in the store admin with the read_orders scope (read_all_orders for orders older than 60 days).',
+      help: 'A custom app in the store admin with the read_orders scope (write_orders also grants read access). Without read_all_orders, which Shopify grants on request, only orders from the last 60 days are returned.',
       connectionFields: {
         shopDomain: text({
           label: 'Shop domain',
@@ -92,6 +115,8 @@ export const shopify = defineConnector({
   }),
   notes: [
     'REST Admin is legacy since 2024-10-01; custom apps may still use it.',
+    'testConnection fails with forbidden when the token has neither read_orders nor write_orders (https://shopify.dev/docs/api/usage/access-scopes: "Any scope that writes a resource also grants read access to it"), and reports whether read_all_orders is granted: without it Shopify returns only the last 60 days of orders.',
+    'Shopify answers a request for a version past support with the oldest supported one and names it in X-Shopify-Api-Version ("Shopify falls forward when your selected version becomes inaccessible", https://shopify.dev/docs/api/usage/versioning); testConnection reports that header as servedVersion.',
     'Deleted orders never appear in orders.json; use the orders/delete webhook to capture deletions.',
   ],
 });

@@ -1,7 +1,16 @@
 // Stripe API, charges (pull source).
 // Facts (shared/docs/providers.md §15): https://docs.stripe.com/api/charges/list ,
 // https://docs.stripe.com/api/pagination , https://docs.stripe.com/rate-limits ,
-// https://docs.stripe.com/error-handling
+// https://docs.stripe.com/error-handling , https://docs.stripe.com/api-versions
+//
+// API versions (checked December 2026 for the provider audit, shared/docs/provider-audit-2026-12.md):
+// https://docs.stripe.com/api-versions says "Starting with the 2024-09-30.acacia release, Stripe
+// follows a new API release process where we release new API versions monthly with no breaking
+// changes. Twice a year, we issue a new major release … that starts with an API version containing
+// breaking changes", and "The current version of the API is 2026-09-30.endive". Neither that page nor
+// the versioning and support policy (https://docs.stripe.com/sdks/versioning) publishes an end of
+// support for any API version, so the registry declares no VersionPolicy (no dates to warn about) and
+// keeps the version free text: blank leaves the account's default version in charge.
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
 import { password, text } from '../fields.js';
@@ -29,10 +38,10 @@ export const stripe = defineConnector({
       connectionFields: {
         apiVersion: text({
           label: 'API version',
-          help: 'Pins the Stripe-Version header. Empty means the account\'s default version.',
+          help: 'Pins the Stripe-Version header, e.g. 2026-09-30.endive (the current version named on https://docs.stripe.com/api-versions when checked in December 2026). Empty means the account\'s default version, set in Workbench. Stripe publishes no end of support for API versions: monthly versions add no breaking changes, and the twice-yearly major releases (acacia, basil, clover, dahlia, endive, …) start with one that does.',
           required: false,
-          placeholder: '2025-07-30.basil',
-          validation: { pattern: '\\d{4}-\\d{2}-\\d{2}(\\.[a-z]+)?', patternDescription: 'a dated version such as 2025-07-30.basil' },
+          placeholder: '2026-09-30.endive',
+          validation: { pattern: '\\d{4}-\\d{2}-\\d{2}(\\.[a-z]+)?', patternDescription: 'a dated version such as 2026-09-30.endive' },
         }),
         connectAccountId: text({
           label: 'Connect account id',
@@ -73,6 +82,7 @@ export const stripe = defineConnector({
     'The incremental cursor is the charge\'s `created` time, which never changes: captures, refunds, disputes and metadata edits of charges created before the last sync are NOT picked up by incremental runs. Use a periodic full resync, or Stripe events/webhooks, when those matter.',
     'Lists are newest-first; the upper bound (created[lte]) is fixed at run start so charges created mid-run do not shift pages.',
     'Test-mode keys are limited to 25 requests per second; live keys to 100.',
+    'API version: blank uses the account\'s default version. Stripe names versions by date and release (2026-09-30.endive was the current one named on the versioning page when checked in December 2026) and publishes no end of support for them (https://docs.stripe.com/api-versions), so no version warnings apply; pin one when the charge fields this pull stores must not change shape with a dashboard upgrade.',
   ],
 });
 

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import type { CallOptions, PullRequest } from '../../../src/core/envelope.js';
 import { basicAuth } from '../../../src/core/redact.js';
 import { mailchimpExecutor, nextMembersCursor, parseMembersCursor } from '../../../src/executors/mailchimp.js';
+import { MAILCHIMP_DEFAULT_CONNECTIONS, MAILCHIMP_MAX_CONNECTIONS, mailchimp } from '../../../src/registry/connectors/mailchimp.js';
 import { JSON_HEADERS, pathIs, queryPairs, useMockAgent } from '../../helpers/mock-agent.js';
 import { describeHttpContract } from './http-contract.js';
 
@@ -60,29 +61,54 @@ async function pullAll(req: Omit<PullRequest, 'cursor'>, between: (pageNo: numbe
   return { ids, cursors };
 }
 
+const LIST_PATH = `/3.0/lists/${LIST}`;
+const LIST_QUERY = '?fields=id%2Cname%2Cstats.member_count';
+
+function replyList(body: unknown, status = 200, origin = ORIGIN) {
+  mock.agent.get(origin).intercept({ path: pathIs(LIST_PATH), method: 'GET' })
+    .reply(status, JSON.stringify(body), { headers: JSON_HEADERS });
+}
+const listInfo = { id: LIST, name: 'Newsletter', stats: { member_count: 1234 } };
+
 describe('mailchimp testConnection', () => {
-  test('GET /3.0/ping on the key\'s data center with Basic anystring:<key>', async () => {
-    mock.agent.get(ORIGIN).intercept({ path: '/3.0/ping', method: 'GET' })
-      .reply(200, JSON.stringify({ health_status: "Everything's Chimpy!" }), { headers: JSON_HEADERS });
+  test('GET /3.0/lists/{listId} on the key\'s data center with Basic anystring:<key>, asking only for id, name and member count', async () => {
+    replyList(listInfo);
     const res = await mailchimpExecutor.testConnection(config as never);
-    expect(res).toMatchObject({ ok: true, status: 200, body: { health_status: "Everything's Chimpy!" } });
-    const [sent] = mock.sent();
-    expect(sent!.method).toBe('GET');
-    expect(sent!.url.href).toBe(`${ORIGIN}/3.0/ping`);
-    expect(sent!.headers.authorization).toBe(`Basic ${Buffer.from(`anystring:${KEY}`).toString('base64')}`);
+    expect(res).toMatchObject({ ok: true, status: 200, body: { listId: LIST, name: 'Newsletter', memberCount: 1234 } });
+    const sent = mock.sent();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.method).toBe('GET');
+    expect(sent[0]!.url.href).toBe(`${ORIGIN}${LIST_PATH}${LIST_QUERY}`);
+    expect(sent[0]!.url.searchParams.get('fields')).toBe('id,name,stats.member_count');
+    expect(sent[0]!.headers.authorization).toBe(`Basic ${Buffer.from(`anystring:${KEY}`).toString('base64')}`);
+  });
+
+  test('an unknown audience is not_found, naming the audience id', async () => {
+    replyList({ type: 'https://mailchimp.com/developer/marketing/docs/errors/', title: 'Resource Not Found', status: 404, detail: 'The requested resource could not be found.', instance: 'x' }, 404);
+    const res = await mailchimpExecutor.testConnection(config as never);
+    expect(res).toMatchObject({ ok: false, status: 404, body: null, error: { code: 'not_found', retryable: false } });
+    expect(res.error!.message).toContain(`"${LIST}"`);
+    expect(res.error!.message).toContain('Resource Not Found');
+    expect(res.error!.message).not.toContain(KEY);
   });
 
   test('the data center comes from the key suffix after the last dash', async () => {
     const key = 'fedcba9876543210fedcba9876543210-us21';
-    mock.agent.get('https://us21.api.mailchimp.com').intercept({ path: '/3.0/ping', method: 'GET' })
-      .reply(200, JSON.stringify({ health_status: 'ok' }), { headers: JSON_HEADERS });
+    replyList(listInfo, 200, 'https://us21.api.mailchimp.com');
     expect((await mailchimpExecutor.testConnection({ ...config, apiKey: key } as never)).ok).toBe(true);
     expect(mock.sent()[0]!.url.host).toBe('us21.api.mailchimp.com');
   });
 
-  test('a ping body without health_status is invalid_response', async () => {
-    mock.agent.get(ORIGIN).intercept({ path: '/3.0/ping', method: 'GET' }).reply(200, JSON.stringify({ status: 'ok' }), { headers: JSON_HEADERS });
+  test('an audience id is path-encoded', async () => {
+    mock.agent.get(ORIGIN).intercept({ path: pathIs('/3.0/lists/a_b-c'), method: 'GET' }).reply(200, JSON.stringify({ ...listInfo, id: 'a_b-c' }), { headers: JSON_HEADERS });
+    expect((await mailchimpExecutor.testConnection({ ...config, listId: 'a_b-c' } as never)).body).toMatchObject({ listId: 'a_b-c' });
+  });
+
+  test('a list body without id or name is invalid_response; a missing member count is null', async () => {
+    replyList({ status: 'ok' });
     expect((await mailchimpExecutor.testConnection(config as never)).error).toMatchObject({ code: 'invalid_response', retryable: false });
+    replyList({ id: LIST, name: 'Newsletter' });
+    expect((await mailchimpExecutor.testConnection(config as never)).body).toEqual({ listId: LIST, name: 'Newsletter', memberCount: null });
   });
 
   test('a key without a data center, or with a host-like suffix, is invalid_config; nothing sent', async () => {
@@ -95,14 +121,60 @@ describe('mailchimp testConnection', () => {
 
   test('the key, the Basic header and its base64 credentials are all redacted from errors', async () => {
     const header = basicAuth('anystring', KEY);
-    mock.agent.get(ORIGIN).intercept({ path: '/3.0/ping', method: 'GET' }).reply(401, JSON.stringify({
+    replyList({
       type: 'https://mailchimp.com/developer/marketing/docs/errors/', title: 'API Key Invalid', status: 401,
       detail: `Your API key may be invalid: ${KEY} (sent as "${header}", credentials ${header.slice(6)})`,
-    }), { headers: JSON_HEADERS });
+    }, 401);
     const res = await mailchimpExecutor.testConnection(config as never);
     expect(res.error?.code).toBe('unauthorized');
     expect(res.error!.message).toContain('API Key Invalid');
     for (const secret of [KEY, header, header.slice(6)]) expect(JSON.stringify(res)).not.toContain(secret);
+  });
+});
+
+describe('mailchimp connection share (maxConnections)', () => {
+  const validate = (extra: Record<string, unknown>) => mailchimp.validateConfig({ ...config, ...extra });
+
+  test('defaults to a share of Mailchimp\'s 10 connections per key, not all of them', () => {
+    const res = validate({});
+    expect(res.ok && res.config.maxConnections).toBe(MAILCHIMP_DEFAULT_CONNECTIONS);
+    expect(MAILCHIMP_DEFAULT_CONNECTIONS).toBeLessThan(MAILCHIMP_MAX_CONNECTIONS);
+    expect(mailchimp.policy.rate.concurrency).toBe(MAILCHIMP_DEFAULT_CONNECTIONS);
+  });
+
+  test('accepts whole numbers 1..10 (form strings are coerced)', () => {
+    for (const [input, expected] of [[1, 1], [10, 10], ['4', 4]] as const) {
+      const res = validate({ maxConnections: input });
+      expect(res.ok, String(input)).toBe(true);
+      if (res.ok) expect(res.config.maxConnections).toBe(expected);
+    }
+  });
+
+  test.each([[0, 'at least 1'], [11, 'at most 10'], [2.5, 'whole number'], ['many', 'must be a number']])('refuses %s (%s), naming the field', (value, why) => {
+    const res = validate({ maxConnections: value });
+    expect(res.ok).toBe(false);
+    if (!res.ok) {
+      expect(res.issues.map((i) => i.field)).toContain('maxConnections');
+      expect(res.message).toContain(why);
+    }
+  });
+
+  test('connectionBudget: the configured share as concurrency, with the reason', () => {
+    const budget = (extra: Record<string, unknown>) => {
+      const res = validate(extra);
+      if (!res.ok) throw new Error(res.message);
+      return mailchimp.connectionBudget!(res.config as Record<string, unknown>);
+    };
+    expect(budget({})).toEqual({ concurrency: MAILCHIMP_DEFAULT_CONNECTIONS, reason: expect.stringContaining('10 simultaneous connections per API key') });
+    const seven = budget({ maxConnections: 7 });
+    expect(seven).toMatchObject({ concurrency: 7 });
+    expect(seven!.reason).toContain('takes 7 of them');
+    expect(seven!.requestsPerSecond).toBeUndefined();
+  });
+
+  test('the form offers it as a number field with its bounds', () => {
+    const field = mailchimp.formSpec().authMethods[0]!.fields.find((f) => f.key === 'maxConnections');
+    expect(field).toMatchObject({ kind: 'number', group: 'connection', required: false, default: MAILCHIMP_DEFAULT_CONNECTIONS, validation: { min: 1, max: 10, integer: true } });
   });
 });
 

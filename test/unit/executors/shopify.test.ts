@@ -1,7 +1,7 @@
 // Shopify executor against MockAgent: orders.json paged through the Link header (providers.md §14).
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
-import { nextPageInfo, shopifyExecutor } from '../../../src/executors/shopify.js';
+import { checkShopifyScopes, nextPageInfo, shopifyExecutor } from '../../../src/executors/shopify.js';
 import { JSON_HEADERS, pathIs, queryPairs, useMockAgent } from '../../helpers/mock-agent.js';
 import { describeHttpContract } from './http-contract.js';
 
@@ -27,30 +27,111 @@ function replyOrders(orders: unknown[], linkHeader?: string) {
     .reply(200, JSON.stringify({ orders }), { headers: { ...JSON_HEADERS, ...(linkHeader ? { link: linkHeader } : {}) } });
 }
 
+const SCOPES = '/admin/oauth/access_scopes.json';
+
+function replyScopes(handles: string[], origin = ORIGIN) {
+  mock.agent.get(origin).intercept({ path: SCOPES, method: 'GET' })
+    .reply(200, JSON.stringify({ access_scopes: handles.map((handle) => ({ handle })) }), { headers: JSON_HEADERS });
+}
+
+function replyShop(version: string, servedVersion: string | null = version) {
+  mock.agent.get(ORIGIN).intercept({ path: `/admin/api/${version}/shop.json`, method: 'GET' })
+    .reply(200, JSON.stringify({ shop: { id: 548380009, name: 'Demo' } }), {
+      headers: { ...JSON_HEADERS, ...(servedVersion ? { 'x-shopify-api-version': servedVersion } : {}) },
+    });
+}
+
 describe('shopify testConnection', () => {
-  test('GET /admin/api/{version}/shop.json with X-Shopify-Access-Token', async () => {
-    mock.agent.get(ORIGIN).intercept({ path: '/admin/api/2026-04/shop.json', method: 'GET' })
-      .reply(200, JSON.stringify({ shop: { id: 548380009, name: 'Demo' } }), { headers: JSON_HEADERS });
+  test('reads the granted scopes (unversioned), then GET /admin/api/{version}/shop.json, both with X-Shopify-Access-Token', async () => {
+    replyScopes(['read_products', 'read_orders']);
+    replyShop('2026-04');
     const res = await shopifyExecutor.testConnection({ ...config, apiVersion: '2026-04' } as never);
-    expect(res).toMatchObject({ ok: true, status: 200, body: { shop: { id: 548380009 } } });
-    const [sent] = mock.sent();
-    expect(sent!.method).toBe('GET');
-    expect(sent!.url.href).toBe(`${ORIGIN}/admin/api/2026-04/shop.json`);
-    expect(sent!.headers['x-shopify-access-token']).toBe(TOKEN);
+    expect(res).toMatchObject({
+      ok: true,
+      status: 200,
+      body: { shop: { id: 548380009 }, scopes: ['read_orders', 'read_products'], readAllOrders: false, apiVersion: '2026-04', servedVersion: '2026-04' },
+    });
+    expect((res.body as Record<string, unknown>).versionNote).toBeUndefined();
+    const sent = mock.sent();
+    expect(sent.map((s) => `${s.method} ${s.url.href}`)).toEqual([`GET ${ORIGIN}${SCOPES}`, `GET ${ORIGIN}/admin/api/2026-04/shop.json`]);
+    for (const s of sent) expect(s.headers['x-shopify-access-token']).toBe(TOKEN);
+  });
+
+  test('write_orders grants read access too; read_all_orders is reported', async () => {
+    replyScopes(['write_orders', 'read_all_orders']);
+    replyShop('2026-10');
+    const res = await shopifyExecutor.testConnection(config as never);
+    expect(res).toMatchObject({ ok: true, body: { readAllOrders: true, scopes: ['read_all_orders', 'write_orders'] } });
+  });
+
+  test('a token without read_orders (or write_orders) is forbidden, naming the missing scope; shop.json is not asked', async () => {
+    replyScopes(['read_products', 'read_all_orders']);
+    const res = await shopifyExecutor.testConnection(config as never);
+    expect(res).toMatchObject({ ok: false, status: 200, body: null, error: { code: 'forbidden', retryable: false } });
+    expect(res.error!.message).toContain('read_orders');
+    expect(res.error!.message).toContain('granted: read_all_orders, read_products');
+    expect(JSON.stringify(res)).not.toContain(TOKEN);
+    expect(mock.sent()).toHaveLength(1);
+  });
+
+  test('a token with no scopes at all is forbidden too', async () => {
+    replyScopes([]);
+    const res = await shopifyExecutor.testConnection(config as never);
+    expect(res.error).toMatchObject({ code: 'forbidden' });
+    expect(res.error!.message).toContain('granted: none');
+  });
+
+  test('Shopify serving another version than asked (fall forward) is reported as servedVersion with a note', async () => {
+    replyScopes(['read_orders']);
+    replyShop('2025-07', '2026-01');
+    const res = await shopifyExecutor.testConnection({ ...config, apiVersion: '2025-07' } as never);
+    expect(res.ok).toBe(true);
+    const body = res.body as Record<string, unknown>;
+    expect(body).toMatchObject({ apiVersion: '2025-07', servedVersion: '2026-01' });
+    expect(body.versionNote).toContain('served Admin API version 2026-01 instead of 2025-07');
+    expect(body.versionNote).toContain('2026-10');
+  });
+
+  test('no X-Shopify-Api-Version header: servedVersion is null and no note', async () => {
+    replyScopes(['read_orders']);
+    replyShop('2026-10', null);
+    const res = await shopifyExecutor.testConnection(config as never);
+    expect(res.body).toMatchObject({ servedVersion: null });
+    expect((res.body as Record<string, unknown>).versionNote).toBeUndefined();
+  });
+
+  test('an invalid token is unauthorized at the scopes call, with the echoed token redacted', async () => {
+    mock.agent.get(ORIGIN).intercept({ path: SCOPES, method: 'GET' })
+      .reply(401, JSON.stringify({ errors: `[API] Invalid API key or access token ${TOKEN}` }), { headers: JSON_HEADERS });
+    const res = await shopifyExecutor.testConnection(config as never);
+    expect(res.error).toMatchObject({ code: 'unauthorized', retryable: false });
+    expect(JSON.stringify(res)).not.toContain(TOKEN);
+    expect(mock.sent()).toHaveLength(1);
+  });
+
+  test('a scopes answer of the wrong shape is invalid_response', async () => {
+    mock.agent.get(ORIGIN).intercept({ path: SCOPES, method: 'GET' }).reply(200, JSON.stringify({ scopes: 'read_orders' }), { headers: JSON_HEADERS });
+    expect((await shopifyExecutor.testConnection(config as never)).error).toMatchObject({ code: 'invalid_response' });
   });
 
   test('an admin URL as shop domain is normalised to the myshopify host', async () => {
-    mock.agent.get(ORIGIN).intercept({ path: '/admin/api/2026-10/shop.json', method: 'GET' })
-      .reply(200, JSON.stringify({ shop: { id: 1 } }), { headers: JSON_HEADERS });
+    replyScopes(['read_orders']);
+    replyShop('2026-10');
     const res = await shopifyExecutor.testConnection({ ...config, shopDomain: 'https://Demo.myshopify.com/admin' } as never);
     expect(res.ok).toBe(true);
-    expect(mock.sent()[0]!.url.host).toBe('demo.myshopify.com');
+    expect(mock.sent().map((s) => s.url.host)).toEqual(['demo.myshopify.com', 'demo.myshopify.com']);
   });
 
   test('a shop domain that is not *.myshopify.com is invalid_config, nothing sent', async () => {
     const res = await shopifyExecutor.testConnection({ ...config, shopDomain: 'shop.example.com' } as never);
     expect(res).toMatchObject({ ok: false, status: 0, error: { code: 'invalid_config' } });
     expect(mock.sent()).toHaveLength(0);
+  });
+
+  test('checkShopifyScopes', () => {
+    expect(checkShopifyScopes(['read_orders', 'read_orders'])).toEqual({ scopes: ['read_orders'], readsOrders: true, readsAllOrders: false });
+    expect(checkShopifyScopes(['read_all_orders'])).toMatchObject({ readsOrders: false, readsAllOrders: true });
+    expect(checkShopifyScopes(['read_draft_orders', 'write_draft_orders']).readsOrders).toBe(false);
   });
 });
 

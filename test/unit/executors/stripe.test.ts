@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import type { CallOptions, PullRequest } from '../../../src/core/envelope.js';
 import { stripeExecutor } from '../../../src/executors/stripe.js';
+import { stripe } from '../../../src/registry/connectors/stripe.js';
 import { JSON_HEADERS, pathIs, queryPairs, useMockAgent } from '../../helpers/mock-agent.js';
 import { closed, compileSchema, loadSpec, queryToObject, specsAvailable, warnIfSpecsMissing } from '../../helpers/specs.js';
 import { describeHttpContract } from './http-contract.js';
@@ -82,6 +83,15 @@ describe('stripe testConnection', () => {
     mock.agent.get(ORIGIN).intercept({ path: '/v1/balance', method: 'GET' }).reply(200, JSON.stringify({ object: 'list', data: [] }), { headers: JSON_HEADERS });
     const res = await stripeExecutor.testConnection(config as never);
     expect(res.error).toMatchObject({ code: 'invalid_response', retryable: false });
+  });
+
+  test('no version policy: Stripe publishes no end of support, so any dated version (or none) is accepted without a warning', () => {
+    expect(stripe.apiVersion).toBeUndefined();
+    for (const apiVersion of ['2026-09-30.endive', '2023-08-16', undefined]) {
+      const res = stripe.validateConfig({ ...config, ...(apiVersion ? { apiVersion } : {}) });
+      expect(res.ok, String(apiVersion)).toBe(true);
+      expect(stripe.versionStatus(res.ok ? res.config : {})).toBeNull();
+    }
   });
 
   test('a malformed apiVersion or Connect account id is invalid_config, nothing sent', async () => {

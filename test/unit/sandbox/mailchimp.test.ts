@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { mailchimpExecutor } from '../../../src/executors/mailchimp.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { call, isoSec, mailchimpAuth } from './helpers.js';
 
@@ -60,6 +61,27 @@ describe('auth and routes', () => {
     const res = await get('/3.0/lists/ffffffffff/members');
     expect(res.status).toBe(404);
     expect(res.json).toMatchObject({ title: 'Resource Not Found', status: 404 });
+  });
+
+  test('GET /3.0/lists/{id}: the audience, projected by fields; an unknown one is 404 problem details', async () => {
+    const listId = sb.credentials.mailchimp.listId;
+    const full = await get(`/3.0/lists/${listId}`);
+    expect(full.status).toBe(200);
+    expect(full.json).toMatchObject({ id: listId, name: 'Sandbox Audience', stats: { member_count: expect.any(Number) } });
+    const subscribed = sb.mailchimp.records().length;
+    expect(full.json.stats.member_count).toBeGreaterThan(0);
+    expect(full.json.stats.member_count).toBeLessThanOrEqual(subscribed);
+
+    const slim = await get(`/3.0/lists/${listId}?fields=${encodeURIComponent('id,name,stats.member_count')}`);
+    expect(slim.json).toEqual({ id: listId, name: 'Sandbox Audience', stats: { member_count: full.json.stats.member_count } });
+    const without = await get(`/3.0/lists/${listId}?exclude_fields=contact,_links`);
+    expect(without.json.contact).toBeUndefined();
+    expect(without.json.name).toBe('Sandbox Audience');
+
+    const unknown = await get('/3.0/lists/ffffffffff?fields=id');
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(unknown.json).toMatchObject({ title: 'Resource Not Found', status: 404 });
   });
 
   test('key has the real shape', () => {
@@ -149,5 +171,26 @@ describe('GET /3.0/lists/{id}/members', () => {
     const all = await pageAll('&sort_field=last_changed');
     expect(all.members).toHaveLength(2504);
     expect(all.members.slice(-11).map((m) => m.id).sort()).toEqual([...updated, ...created].sort());
+  });
+});
+
+describe('mailchimp executor against the emulator', () => {
+  const saved = process.env.PIPELINE_SANDBOX;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.PIPELINE_SANDBOX;
+    else process.env.PIPELINE_SANDBOX = saved;
+  });
+  const testConnection = (listId: string) => {
+    process.env.PIPELINE_SANDBOX = '1';
+    return mailchimpExecutor.testConnection({ apiKey: sb.credentials.mailchimp.apiKey, listId } as never, { baseUrlOverride: sb.mailchimp.url });
+  };
+
+  test('testConnection proves the audience: its name and member count, or not_found naming a wrong id', async () => {
+    const ok = await testConnection(sb.credentials.mailchimp.listId);
+    expect(ok).toMatchObject({ ok: true, status: 200, body: { listId: sb.credentials.mailchimp.listId, name: 'Sandbox Audience', memberCount: expect.any(Number) } });
+    const missing = await testConnection('0000000000');
+    expect(missing).toMatchObject({ ok: false, status: 404, error: { code: 'not_found', retryable: false } });
+    expect(missing.error!.message).toContain('"0000000000"');
+    expect(JSON.stringify(missing)).not.toContain(sb.credentials.mailchimp.apiKey);
   });
 });

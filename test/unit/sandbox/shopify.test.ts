@@ -1,11 +1,21 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { shopifyExecutor } from '../../../src/executors/shopify.js';
+import { SHOPIFY_VERSIONS } from '../../../src/registry/connectors/shopify.js';
+import { SANDBOX_SHOPIFY_SCOPES, shopifyServedVersion, startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { call, isoSec, linkUrl, shopifyAuth } from './helpers.js';
+
+// Extra tokens: one the merchant granted no order scope, one granted only write_orders.
+const NO_ORDERS_TOKEN = 'shpat_sandbox_products_only_0001';
+const WRITE_ORDERS_TOKEN = 'shpat_sandbox_write_orders_0001';
 
 let sb: Sandbox;
 let base: string;
 beforeAll(async () => {
-  sb = await startSandbox({ seed: 7, sizes: { orders: 2500, charges: 10, members: 10 } });
+  sb = await startSandbox({
+    seed: 7,
+    sizes: { orders: 2500, charges: 10, members: 10 },
+    shopifyTokens: { [NO_ORDERS_TOKEN]: ['read_products'], [WRITE_ORDERS_TOKEN]: ['write_orders'] },
+  });
   base = `${sb.shopify.url}/admin/api/2025-07`;
 });
 afterAll(() => sb.close());
@@ -47,10 +57,96 @@ describe('shop.json and versions', () => {
     expect(res.headers['x-shopify-shop-api-call-limit']).toMatch(/^\d+\/40$/);
   });
 
-  test.each(['2025-08', 'latest', '25-07'])('version %s -> 404', async (v) => {
+  test.each(['2025-08', 'latest', '25-07', '2099-01'])('version %s -> 404', async (v) => {
     const res = await get(`${sb.shopify.url}/admin/api/${v}/orders.json`);
     expect(res.status).toBe(404);
     expect(res.json).toEqual({ errors: 'Not Found' });
+  });
+
+  test('a supported version is served as asked', async () => {
+    const res = await get(`${sb.shopify.url}/admin/api/${SHOPIFY_VERSIONS.current}/shop.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers['x-shopify-api-version']).toBe(SHOPIFY_VERSIONS.current);
+  });
+
+  test('a version past its support, or older than any listed, falls forward to the oldest supported one', async () => {
+    const oldest = shopifyServedVersion('2021-10');
+    // 2025-07 reached its end of support on 2026-07-01.
+    expect(oldest).not.toBe('2025-07');
+    for (const v of ['2025-07', '2021-10']) {
+      const res = await get(`${sb.shopify.url}/admin/api/${v}/shop.json`);
+      expect(res.status, v).toBe(200);
+      expect(res.headers['x-shopify-api-version'], v).toBe(oldest);
+    }
+    const orders = await get(`${base}/orders.json?status=any&limit=1`);
+    expect(orders.status).toBe(200);
+    expect(orders.headers['x-shopify-api-version']).toBe(oldest);
+  });
+
+  test('shopifyServedVersion follows the registry\'s end-of-support dates', () => {
+    const at = (iso: string) => Date.parse(iso);
+    expect(shopifyServedVersion('2025-07', at('2026-06-30T12:00:00Z'))).toBe('2025-07');
+    expect(shopifyServedVersion('2025-07', at('2026-07-01T00:00:00Z'))).toBe('2025-10');
+    expect(shopifyServedVersion('2025-07', at('2026-12-02T00:00:00Z'))).toBe('2026-01');
+    expect(shopifyServedVersion('2025-10', at('2026-12-02T00:00:00Z'))).toBe('2026-01');
+    expect(shopifyServedVersion('2026-04', at('2026-12-02T00:00:00Z'))).toBe('2026-04');
+    expect(shopifyServedVersion('2026-01', at('2027-01-01T00:00:00Z'))).toBe('2026-04');
+    expect(shopifyServedVersion('2019-04', at('2026-12-02T00:00:00Z'))).toBe('2026-01');
+    // Not released (yet): no version to serve.
+    expect(shopifyServedVersion('2027-01', at('2026-12-02T00:00:00Z'))).toBeNull();
+    expect(shopifyServedVersion('2026-10', at('2026-09-30T00:00:00Z'))).toBeNull();
+    expect(shopifyServedVersion('unstable', at('2026-12-02T00:00:00Z'))).toBeNull();
+  });
+});
+
+describe('access scopes', () => {
+  const scopesUrl = () => `${sb.shopify.url}/admin/oauth/access_scopes.json`;
+
+  test('GET /admin/oauth/access_scopes.json (unversioned) lists the token\'s scopes as handles', async () => {
+    const res = await get(scopesUrl());
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ access_scopes: SANDBOX_SHOPIFY_SCOPES.map((handle) => ({ handle })) });
+    expect((await get(scopesUrl(), { 'x-shopify-access-token': NO_ORDERS_TOKEN })).json).toEqual({ access_scopes: [{ handle: 'read_products' }] });
+    expect((await get(scopesUrl(), { 'x-shopify-access-token': 'shpat_unknown' })).status).toBe(401);
+  });
+
+  test('orders.json needs read_orders or write_orders; shop.json does not', async () => {
+    const denied = await get(`${base}/orders.json`, { 'x-shopify-access-token': NO_ORDERS_TOKEN });
+    expect(denied.status).toBe(403);
+    expect(denied.json.errors).toContain('read_orders');
+    expect((await get(`${base}/shop.json`, { 'x-shopify-access-token': NO_ORDERS_TOKEN })).status).toBe(200);
+    expect((await get(`${base}/orders.json`, { 'x-shopify-access-token': WRITE_ORDERS_TOKEN })).status).toBe(200);
+  });
+});
+
+describe('shopify executor against the emulator', () => {
+  const saved = process.env.PIPELINE_SANDBOX;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.PIPELINE_SANDBOX;
+    else process.env.PIPELINE_SANDBOX = saved;
+  });
+  const testConnection = (accessToken: string, apiVersion?: string) => {
+    process.env.PIPELINE_SANDBOX = '1';
+    return shopifyExecutor.testConnection(
+      { shopDomain: sb.credentials.shopify.shopDomain, accessToken, ...(apiVersion ? { apiVersion } : {}) } as never,
+      { baseUrlOverride: sb.shopify.url },
+    );
+  };
+
+  test('the sandbox token passes; a pinned expired version is reported as served by another', async () => {
+    const ok = await testConnection(sb.credentials.shopify.accessToken);
+    expect(ok).toMatchObject({ ok: true, body: { readAllOrders: true, servedVersion: SHOPIFY_VERSIONS.current } });
+    const old = await testConnection(sb.credentials.shopify.accessToken, '2025-07');
+    expect(old.ok).toBe(true);
+    expect(old.body).toMatchObject({ apiVersion: '2025-07', servedVersion: shopifyServedVersion('2025-07') });
+    expect((old.body as Record<string, unknown>).versionNote).toContain('instead of 2025-07');
+  });
+
+  test('a token without read_orders fails forbidden before any order is read', async () => {
+    const res = await testConnection(NO_ORDERS_TOKEN);
+    expect(res).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(res.error!.message).toContain('read_orders');
+    expect(JSON.stringify(res)).not.toContain(NO_ORDERS_TOKEN);
   });
 });
 
