@@ -11,14 +11,17 @@ const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
 const CATEGORY = { messaging: 'Messaging', cdp_support: 'CDP / support', commerce_source: 'Commerce source', reverse_etl: 'Reverse ETL / data movement' } as const;
 
-/** The default version and its end of support, plus the oldest version still accepted and its date. */
+/**
+ * The default version and its end of support, and how many older ones the registry lists (each with
+ * its own date in `pipeline connectors show <id>`). Nothing here depends on today's date, so the
+ * table does not go stale when a version retires.
+ */
 function apiVersion(policy: VersionPolicy | undefined): string {
   if (!policy) return 'not pinned';
-  const date = (v: ApiVersionSpec | undefined) => (v?.retiresOn ? `retires ${v.retiresOn}` : v?.supportedUntil ? `until ${v.supportedUntil}` : 'no end published');
+  const date = (v: ApiVersionSpec | undefined) => (v?.retiresOn ? `retires ${v.retiresOn}` : v?.supportedUntil ? `supported until ${v.supportedUntil}` : 'no end of support published');
   const current = policy.versions.find((v) => v.version === policy.current);
-  const others = policy.versions.filter((v) => v.version !== policy.current);
-  const oldest = others[others.length - 1];
-  return `${policy.current} (${date(current)})${oldest ? `; accepts back to ${oldest.version} (${date(oldest)})` : ''}`;
+  const older = policy.versions.length - 1;
+  return `${policy.current} (${date(current)})${older > 0 ? `; ${older === 1 ? '1 other version listed with its date' : `${older} other versions listed with their dates`}` : ''}`;
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -30,7 +30,7 @@ export const validSamples: Record<ConnectorId, Record<string /* authMethod */, R
     },
   },
   whatsapp: {
-    system_user_token: { phoneNumberId: '100000000000001', accessToken: 'EAA-fake-token-for-unit-tests', apiVersion: 'v23.0' },
+    system_user_token: { phoneNumberId: '100000000000001', accessToken: 'EAA-fake-token-for-unit-tests', apiVersion: 'v26.0' },
   },
   pagerduty: {
     routing_key: { routingKey: 'fake'.padEnd(32, '0'), region: 'us', defaultSeverity: 'error', defaultSource: 'unit-test' },
@@ -51,7 +51,7 @@ export const validSamples: Record<ConnectorId, Record<string /* authMethod */, R
     server_token: { serverToken: '00000000-0000-0000-0000-000000000000', fromEmail: 'app@example.com', messageStream: 'outbound' },
   },
   intercom: {
-    access_token: { accessToken: 'fake-intercom-token', region: 'eu', apiVersion: '2.14' },
+    access_token: { accessToken: 'fake-intercom-token', region: 'eu', apiVersion: '2.16' },
   },
   zendesk: {
     api_token: { subdomain: 'acme', email: 'agent@example.com', apiToken: 'fake-zendesk-token' },
@@ -97,7 +97,7 @@ export const validSamples: Record<ConnectorId, Record<string /* authMethod */, R
     api_key: { apiKey: 'fake-hightouch-key', syncId: '123456' },
   },
   census: {
-    api_token: { apiToken: 'secret-token:fake-census-token', region: 'us', syncId: '123456' },
+    api_token: { apiToken: 'secret-token:fake-census-token', region: 'us', groupId: 'abundant_giraffe', syncId: '123456' },
   },
   databricks: {
     pat: { host: 'https://dbc-00000000-0000.cloud.databricks.com', warehouseId: '0123456789abcdef', token: `dapi${'0'.repeat(32)}` },

@@ -286,23 +286,25 @@ describe('Snowpipe key pair', () => {
 });
 
 describe('versions', () => {
-  test('Klaviyo: the current GA revision by default, older and suffixed revisions accepted', () => {
+  test('Klaviyo: the current GA revision by default, listed revisions accepted; pre-release, unknown and retired ones refused', () => {
     expect(accepted('klaviyo', 'private_key', { revision: undefined }).revision).toBe('2026-07-15');
-    accepted('klaviyo', 'private_key', { revision: '2024-10-15' });
-    accepted('klaviyo', 'private_key', { revision: '2025-01-15.pre' });
-    for (const revision of ['2024-10', 'v2024-10-15', '2024-13-45']) refused('klaviyo', 'private_key', { revision }, 'revision');
+    accepted('klaviyo', 'private_key', { revision: '2026-10-15' });
+    accepted('klaviyo', 'private_key', { revision: '2025-10-15' });
+    // 2024-10-15 retired on 2026-10-15 (two years after release).
+    for (const revision of ['2024-10', 'v2024-10-15', '2024-13-45', '2025-01-15.pre', '2024-10-15']) refused('klaviyo', 'private_key', { revision }, 'revision');
     refused('klaviyo', 'private_key', { privateApiKey: 'sk_wrong_prefix' }, 'privateApiKey');
   });
-  test('WhatsApp: a current Graph version by default, older ones accepted', () => {
-    expect(accepted('whatsapp', 'system_user_token', { apiVersion: undefined }).apiVersion).toBe('v23.0');
-    accepted('whatsapp', 'system_user_token', { apiVersion: 'v20.0' });
+  test('WhatsApp: the current Graph version (v26.0) by default, older ones accepted until their "available until" date', () => {
+    expect(accepted('whatsapp', 'system_user_token', { apiVersion: undefined }).apiVersion).toBe('v26.0');
     accepted('whatsapp', 'system_user_token', { apiVersion: 'v24.0' });
+    // v20.0 was available until 2026-09-24 (Meta's changelog).
+    refused('whatsapp', 'system_user_token', { apiVersion: 'v20.0' }, 'apiVersion');
     for (const apiVersion of ['v23', '23.0', 'v23.1']) refused('whatsapp', 'system_user_token', { apiVersion }, 'apiVersion');
     refused('whatsapp', 'system_user_token', { phoneNumberId: '+1 555 123 4567' }, 'phoneNumberId');
   });
-  test('Intercom: 2.14 by default, newer versions accepted', () => {
-    expect(accepted('intercom', 'access_token', { apiVersion: undefined }).apiVersion).toBe('2.14');
-    accepted('intercom', 'access_token', { apiVersion: '2.15' });
+  test('Intercom: 2.16 by default, the versions of the official spec accepted', () => {
+    expect(accepted('intercom', 'access_token', { apiVersion: undefined }).apiVersion).toBe('2.16');
+    accepted('intercom', 'access_token', { apiVersion: '2.14' });
     refused('intercom', 'access_token', { apiVersion: 'latest' }, 'apiVersion');
     refused('intercom', 'access_token', { region: 'ap' }, 'region');
   });
