@@ -1,11 +1,14 @@
 // sendWorkflow: one delivery to a destination, exactly once per idempotency key.
 //
 // Guarantee: the workflow id is made from the idempotency key, and the client starts it so that a
-// second start with the same key attaches to the first (running or finished) instead of starting
-// another: the message is sent at most once by the engine, and its result is returned to every
-// caller. Where the provider de-duplicates too (PagerDuty dedup_key, Segment messageId, Zendesk
-// Idempotency-Key, Klaviyo unique_id, Iterable event id), the same key feeds it, so even a retried
-// call after a lost answer is harmless.
+// second start with the same key joins a running send (USE_EXISTING) and never starts another after
+// one that succeeded: the message is sent at most once by the engine, and its result is returned to
+// every caller. A send that failed (or was cancelled, terminated, timed out) leaves its key free, so
+// fixing the cause and sending again with the same key is a new attempt (ALLOW_DUPLICATE_FAILED_ONLY).
+// The client records a sha256 of the message in the run's memo, to tell the same message sent again
+// from another message under a used key. Where the provider de-duplicates too (PagerDuty dedup_key,
+// Segment messageId, Zendesk Idempotency-Key, Klaviyo unique_id, Iterable event id), the same key
+// feeds it, so even a retried call after a lost answer is harmless.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PipelineActivities, SendResult } from '../activities/index.js';
 import { pipelineFailure } from './failure.js';

@@ -1,7 +1,10 @@
 // Is anyone polling? A command that needs a worker says at once when none polls its task queues, and
 // what to run, rather than waiting silently for a worker that is not there.
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+// A CommonJS package: under ESM only its default export is there (as in src/temporal/codec.ts).
+import protos from '@temporalio/proto';
+
+const { temporal } = protos;
 
 /** The queues (of those given) that have no poller right now. Unknown (e.g. no permission) counts as polled. */
 export async function queuesWithoutPollers(client: Client, namespace: string, queues: { name: string; kind: 'workflow' | 'activity' }[]): Promise<string[]> {
@@ -11,7 +14,8 @@ export async function queuesWithoutPollers(client: Client, namespace: string, qu
       const res = await client.workflowService.describeTaskQueue({
         namespace,
         taskQueue: { name: q.name },
-        taskQueueType: q.kind === 'workflow' ? temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW : temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        // TaskQueueType: 1 = workflow, 2 = activity (temporal.api.enums.v1.TaskQueueType).
+        taskQueueType: q.kind === 'workflow' ? 1 : 2,
       });
       if ((res.pollers ?? []).length === 0) missing.push(q.name);
     } catch {

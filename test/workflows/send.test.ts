@@ -2,7 +2,8 @@
 // the same idempotency key reaches the receiver once, whoever starts it and however often.
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startSend } from '../../src/temporal/send-client.js';
+import { createHash } from 'node:crypto';
+import { canonicalJson, messageFingerprint, startSend } from '../../src/temporal/send-client.js';
 import { startReceiver, json, type Receiver } from '../helpers/receiver.js';
 import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
@@ -35,6 +36,8 @@ beforeAll(async () => {
   process.env.SEND_PD_KEY = 'R'.repeat(32);
   await ctx.store.add({ id: 'alerts', connectorId: 'slack', baseUrlOverride: receiver.url, config: { webhookUrl: 'env:SEND_SLACK_URL' } });
   await ctx.store.add({ id: 'sms', connectorId: 'twilio', baseUrlOverride: receiver.url, config: { authMethod: 'auth_token', accountSid: TWILIO_SID, authToken: 'env:SEND_TWILIO_TOKEN', from: '+15017122661' } });
+  delete process.env.SEND_LATER_URL;
+  await ctx.store.add({ id: 'alerts-later', connectorId: 'slack', baseUrlOverride: receiver.url, config: { webhookUrl: 'env:SEND_LATER_URL' } });
   await ctx.store.add({ id: 'oncall', connectorId: 'pagerduty', baseUrlOverride: receiver.url, config: { routingKey: 'env:SEND_PD_KEY' } });
   worker = await startTestWorker(ctx, {
     connectors: ['slack', 'twilio', 'pagerduty'],
@@ -44,6 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  delete process.env.SEND_LATER_URL;
   await worker?.stop();
   await receiver?.close();
   await ctx?.close();
@@ -101,4 +105,48 @@ test('a timeout on a provider that de-duplicates (PagerDuty dedup_key) is retrie
   expect(enqueues.length).toBeGreaterThanOrEqual(2);
   expect(new Set(enqueues.map((r) => (JSON.parse(r.body) as { dedup_key: string }).dedup_key)).size).toBe(1);
   expect(result).toMatchObject({ connectorId: 'pagerduty', status: 202 });
+});
+
+test('the fingerprint of a message is the sha256 of its canonical JSON: key order does not matter, content does', () => {
+  expect(canonicalJson({ b: [1, { d: 2, c: 'x' }], a: null })).toBe('{"a":null,"b":[1,{"c":"x","d":2}]}');
+  expect(messageFingerprint({ text: 'hi', blocks: [] })).toBe(messageFingerprint({ blocks: [], text: 'hi' }));
+  expect(messageFingerprint({ text: 'hi' })).toBe(createHash('sha256').update('{"text":"hi"}').digest('hex'));
+  expect(messageFingerprint({ text: 'hi' })).not.toBe(messageFingerprint({ text: 'hi!' }));
+});
+
+test('a run carries its message fingerprint in its memo (not the message); another message under a used key is told apart and not delivered', async () => {
+  const before = hits(SLACK_PATH);
+  const first = await send('alerts', { text: 'Release 7 shipped' }, 'release-7');
+  expect(first).toMatchObject({ outcome: 'started', sameMessage: true, messageSha256: messageFingerprint({ text: 'Release 7 shipped' }) });
+  await first.handle.result();
+  const memo = (await first.handle.describe()).memo;
+  expect(memo).toEqual({ messageSha256: messageFingerprint({ text: 'Release 7 shipped' }) });
+  expect(JSON.stringify(memo)).not.toContain('Release 7');
+
+  const same = await send('alerts', { text: 'Release 7 shipped' }, 'release-7');
+  expect(same).toMatchObject({ outcome: 'finished', sameMessage: true, run: { runId: first.run.runId, status: 'COMPLETED' } });
+  const other = await send('alerts', { text: 'Release 8 shipped' }, 'release-7');
+  expect(other).toMatchObject({ outcome: 'finished', sameMessage: false, run: { runId: first.run.runId, status: 'COMPLETED' } });
+  expect(await other.handle.result()).toEqual(await first.handle.result());
+  expect(hits(SLACK_PATH) - before).toBe(1);
+  expect(JSON.parse(receiver.requests.filter((r) => r.path === SLACK_PATH).at(-1)!.body)).toEqual({ text: 'Release 7 shipped' });
+});
+
+test('a failed send leaves its key free: the next start is a new run naming the failed one; after a success the key never runs again', async () => {
+  const before = hits(SLACK_PATH);
+  const failed = await send('alerts-later', { text: 'Backup done' }, 'backup-1');
+  const err = await failed.handle.result().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect(((err as WorkflowFailedError).cause as Error & { type?: string }).type).toBe('missing_secret');
+
+  process.env.SEND_LATER_URL = `https://hooks.slack.com${SLACK_PATH}`;
+  const retried = await send('alerts-later', { text: 'Backup done' }, 'backup-1');
+  expect(retried).toMatchObject({ outcome: 'started', sameMessage: true, previous: { runId: failed.run.runId, status: 'FAILED' } });
+  expect(retried.run.runId).not.toBe(failed.run.runId);
+  expect(await retried.handle.result()).toMatchObject({ connectorId: 'slack', status: 200 });
+
+  const again = await send('alerts-later', { text: 'Backup done' }, 'backup-1');
+  expect(again).toMatchObject({ outcome: 'finished', sameMessage: true, run: { runId: retried.run.runId } });
+  expect(again.previous).toBeUndefined();
+  expect(hits(SLACK_PATH) - before).toBe(1);
 });
