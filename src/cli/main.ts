@@ -1,12 +1,13 @@
 // The `pipeline` command line. Every command has --help; --json prints machine-readable output; a
 // failure exits non-zero with the reason on stderr; colour only on a terminal.
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { connectionsAdd, connectionsList, connectionsRemove, connectionsRotateSecrets, connectionsShow, connectionsTest, connectionsUpdate } from './commands/connections.js';
 import { codecServerCommand } from './commands/codec-server.js';
 import { connectorsList, connectorsShow } from './commands/connectors.js';
 import { demoCommand } from './commands/demo.js';
 import { devCommand } from './commands/dev.js';
-import { schedulesBackfill, schedulesCreate, schedulesDescribe, schedulesList, schedulesOp } from './commands/schedules.js';
+import { DEFAULT_CATCHUP_WINDOW, schedulesBackfill, schedulesCreate, schedulesDescribe, schedulesList, schedulesOp } from './commands/schedules.js';
 import { sendCommand } from './commands/send.js';
 import { syncCommand } from './commands/sync.js';
 import { triggerCommand } from './commands/trigger.js';
@@ -27,10 +28,16 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+// The package's own version, for `pipeline --version` (the sources run as they are: no build step stamps it).
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command()
   .name('pipeline')
+  .version(version, '-V, --version', 'print the version of pipeline')
   .description('Durable connector pipelines on Temporal: pull from Shopify, Stripe, Mailchimp; send to 19 destinations and reverse-ETL tools.')
   .showHelpAfterError()
+  // A mistyped command or option gets "(Did you mean ...?)"; mistyped ids get the same from the commands.
+  .showSuggestionAfterError(true)
   .addHelpText(
     'after',
     `
@@ -101,10 +108,15 @@ connections.command('list').description('List connections').option('--json', 'JS
 connections.command('show <id>').description('Show a connection, secrets redacted').option('--json', 'JSON output').action((id: string, o) => connectionsShow(id, o));
 connections
   .command('test <id>')
-  .description("Run the connector's credential check as an activity on a worker and print status and latency")
+  .description("Run the connector's credential check as an activity on a worker and print status and latency (fails at once when no worker polls)")
   .option('--json', 'JSON output')
   .action((id: string, o) => connectionsTest(id, o));
-connections.command('remove <id>').description('Remove a connection').option('--json', 'JSON output').action((id: string, o) => connectionsRemove(id, o));
+connections
+  .command('remove <id>')
+  .description('Remove a connection, delete its schedules and cancel its running workflows (asks first on a terminal)')
+  .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
+  .option('--json', 'JSON output')
+  .action((id: string, o) => connectionsRemove(id, o));
 connections
   .command('rotate-secrets')
   .description('Re-encrypt inline secrets under the active key of PIPELINE_SECRETS_KEYS (keep the old key listed until done)')
@@ -136,10 +148,10 @@ program
   .command('trigger <connection>')
   .description('Trigger a reverse-ETL run (Fivetran, Hightouch, Census) or a Databricks statement and follow it')
   .option('--options <file.json>', 'provider options, e.g. {"statement": "..."} for Databricks')
-  .option('--set <key=value>', 'an option (repeatable)', collect)
+  .option('--set <key=value>', 'an option (repeatable), read as its declared type: true/false, a number, JSON for lists and objects', collect)
   .option('--poll-interval <s>', 'first wait between status reads, seconds', positiveInt)
   .option('--deadline <min>', 'give up after this many minutes (default 360)', positiveInt)
-  .option('--no-wait', 'start and return')
+  .option('--no-wait', 'start and return, without waiting for the provider to accept the run')
   .option('--json', 'JSON output')
   .action((connection: string, o) => triggerCommand(connection, o));
 
@@ -149,12 +161,12 @@ schedules
   .command('create <connection>')
   .description('Schedule a recurring pull')
   .option('--stream <name>', 'stream (default: the first)')
-  .option('--every <interval>', 'interval, e.g. 15m, 1h, 1d')
-  .option('--cron <expr>', 'cron expression (repeatable)', collect)
+  .option('--every <interval>', 'interval with a unit, e.g. 90s, 15m, 1h, 1d (a bare number is refused)')
+  .option('--cron <expr>', 'cron expression (repeatable; not together with --every)', collect)
   .option('--timezone <tz>', 'time zone for cron, e.g. Europe/Paris')
-  .option('--jitter <duration>', 'random delay per run, e.g. 30s')
+  .option('--jitter <duration>', 'random delay per run, with a unit, e.g. 30s')
   .option('--overlap <policy>', 'skip (default) | buffer_one | buffer_all | cancel_other | terminate_other | allow_all')
-  .option('--catchup-window <duration>', 'how late a missed run may still start, e.g. 10m')
+  .option('--catchup-window <duration>', `how late a missed run may still start, e.g. 10m (minimum 10s; default ${DEFAULT_CATCHUP_WINDOW}, Temporal's default)`)
   .option('--full', 'each run ignores the watermark', false)
   .option('--paused', 'create it paused', false)
   .option('--note <text>', 'a note shown with the schedule')
@@ -179,6 +191,7 @@ schedules
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${color.red('error')}: ${message}\n`);
+  // An empty CliError carries only an exit code: the command has already said what happened.
+  if (message !== '') process.stderr.write(`${color.red('error')}: ${message}\n`);
   process.exit(err instanceof CliError ? err.exitCode : 1);
 });

@@ -2,7 +2,7 @@
 // memory for the duration of one activity and is never returned, logged or stored.
 // Also key rotation of secrets stored encrypted (rotateSecrets), which needs the same field walk.
 import { readFile } from 'node:fs/promises';
-import { isEncryptedSecret, parseSecretRef } from '../core/secret-ref.js';
+import { isEncryptedSecret, parseSecretRef, secretRefProblem } from '../core/secret-ref.js';
 import { getConnector } from '../registry/index.js';
 import { keyIdOf, SecretBoxError, secretBoxFromEnv, type SecretBox } from './secret-box.js';
 import { ConnectionError, type ConnectionRecord, type ConnectionStore } from './types.js';
@@ -15,6 +15,9 @@ export async function resolveSecrets(record: ConnectionRecord, env: NodeJS.Proce
       config[key] = decryptField(record, key, config[key], env);
       continue;
     }
+    // A malformed reference stored before validation refused them: say so, never use it as the secret.
+    const problem = secretRefProblem(config[key]);
+    if (problem) throw new ConnectionError(`${key} of connection "${record.id}" is not a usable secret reference: ${problem}`, 'invalid_config');
     const ref = parseSecretRef(config[key]);
     if (!ref) continue;
     if (ref.kind === 'env') {

@@ -1,7 +1,7 @@
 // Validation of a connection before it is stored: nothing invalid ever reaches the store.
 // It is also the one place where inline secrets are encrypted (when a key is configured), so that
 // every store holds only references or ciphertext, never a secret in plaintext.
-import { isEncryptedSecret, isSecretRef } from '../core/secret-ref.js';
+import { isEncryptedSecret, isSecretRef, secretRefProblem } from '../core/secret-ref.js';
 import { isLoopbackHost } from '../core/url-guard.js';
 import { getConnector, isConnectorId } from '../registry/index.js';
 import { SecretBoxError, secretBoxFromEnv, type SecretBox } from './secret-box.js';
@@ -27,6 +27,21 @@ export function validateNewConnection(input: NewConnection, opts: ValidateOption
     throw new ConnectionError(`Unknown connector "${input.connectorId}"`, 'invalid_config', [{ field: 'connectorId', message: 'unknown connector' }]);
   }
   const connector = getConnector(input.connectorId);
+  // `env:` without a name or a relative `file:` path is a reference gone wrong, not an inline secret
+  // (nor a value to check against the secret's format): say what is wrong with the reference.
+  const raw = input.config && typeof input.config === 'object' ? input.config : {};
+  const method = typeof raw.authMethod === 'string' ? raw.authMethod : undefined;
+  const malformed = connector
+    .secretFields(method)
+    .map((field) => ({ field, problem: secretRefProblem(raw[field]) }))
+    .filter((x): x is { field: string; problem: string } => x.problem !== null);
+  if (malformed.length > 0) {
+    throw new ConnectionError(
+      `Secret reference(s) of "${input.id}" cannot be resolved: ${malformed.map((m) => `${m.field}: ${m.problem}`).join('; ')}`,
+      'invalid_config',
+      malformed.map((m) => ({ field: m.field, message: m.problem })),
+    );
+  }
   const result = connector.validateStoredConfig(input.config);
   if (!result.ok) {
     throw new ConnectionError(`Invalid ${connector.name} config for "${input.id}": ${result.message}`, 'invalid_config', result.issues);

@@ -21,6 +21,26 @@ export function parseSecretRef(value: unknown): SecretRef | null {
   return { kind: 'file', path: m[4]! };
 }
 
+/**
+ * What is wrong with a value that starts like a reference (`env:`, `file:`) but is not a usable one,
+ * or null when it is a reference or does not look like one. Such a value must never be taken for
+ * the secret itself (stored, encrypted or sent as is).
+ */
+export function secretRefProblem(value: unknown): string | null {
+  if (typeof value !== 'string' || parseSecretRef(value) !== null) return null;
+  if (value.startsWith('env:')) {
+    const name = value.slice('env:'.length);
+    if (name.trim() === '') return '"env:" names no environment variable: write env:NAME, e.g. env:SHOPIFY_TOKEN';
+    return `"env:${name.slice(0, 64)}" is not an environment variable name: use letters, digits and "_", not starting with a digit (e.g. env:SHOPIFY_TOKEN)`;
+  }
+  if (value.startsWith('file:')) {
+    const path = value.slice('file:'.length);
+    if (path.trim() === '' || path === '/') return '"file:" names no file: write file:/absolute/path, e.g. file:/run/secrets/token';
+    return `"file:${path.slice(0, 200)}" is a relative path: give an absolute one such as file:/run/secrets/token (the worker that reads it may run in another directory)`;
+  }
+  return null;
+}
+
 export function isEncryptedSecret(value: unknown): value is string {
   return typeof value === 'string' && ENCRYPTED.test(value);
 }

@@ -35,7 +35,8 @@ const parameter = z.strictObject({
   value: z.union([z.string(), z.number().refine(Number.isFinite, { error: 'must be a finite number' }), z.boolean(), z.null()]).optional(),
   type: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?$/, { error: 'must be a SQL type such as INT, STRING or DECIMAL(10,2)' }).optional(),
 });
-const triggerOptions = z.strictObject({
+// Exported: `pipeline trigger` reads the declared type of each option from it (src/cli/trigger-options.ts).
+export const triggerOptions = z.strictObject({
   statement: z.string().refine((s) => s.trim() !== '', { error: 'must be a SQL statement' }),
   parameters: z.array(parameter).max(256).optional(),
   catalog: z.string().regex(NAME, { error: 'must be a name without spaces, dots, slashes or backticks' }).optional(),

@@ -22,7 +22,8 @@ const PROVIDER = 'Hightouch';
 const API_BASE = 'https://api.hightouch.com';
 const RUN_ID = /^\d{1,20}$/;
 
-const triggerOptions = z.strictObject({ fullResync: z.boolean().optional() });
+// Exported: `pipeline trigger` reads the declared type of each option from it (src/cli/trigger-options.ts).
+export const triggerOptions = z.strictObject({ fullResync: z.boolean().optional() });
 
 const listBody = z.looseObject({ data: z.array(z.looseObject({ id: z.union([z.number(), z.string()]) })), hasMore: z.boolean().optional() });
 const triggerBody = z.looseObject({ id: z.union([z.string().regex(RUN_ID), z.number().int().nonnegative()]) });

@@ -29,6 +29,18 @@ const OVERLAP: Record<OverlapPolicyName, ScheduleOverlapPolicy> = {
   allow_all: ScheduleOverlapPolicy.ALLOW_ALL,
 };
 
+/**
+ * How late a missed run may still start when the schedule does not say: Temporal's own default
+ * (365 days; the server's minimum is 10 s). After an outage every missed run inside it is taken.
+ */
+export const DEFAULT_CATCHUP_WINDOW_MS = 365 * 86_400_000;
+
+/**
+ * Memo keys of a pull schedule. The server keeps a cron expression only in its compiled calendar
+ * form, so the expression as written is kept in the memo, for `schedules list / describe`.
+ */
+export const SCHEDULE_MEMO = { cron: 'cron' } as const;
+
 /** `pull:<connection>:<stream>`, like the workflow id of a manual sync of the same stream. */
 export function scheduleId(connectionId: string, stream: string, namePrefix = ''): string {
   return `${namePrefix}pull:${connectionId}:${stream}`;
@@ -39,7 +51,7 @@ export interface CreateScheduleOptions {
   stream?: string;
   /** An interval such as '1h' or '15m' ... */
   every?: string;
-  /** ... or cron expressions ('0 * * * *'); at least one of the two. */
+  /** ... or cron expressions ('0 * * * *'): exactly one of the two. */
   cron?: string[];
   timezone?: string;
   /** Random delay added to each run ('1m'), so many schedules do not hit a provider at once. */
@@ -69,6 +81,10 @@ export async function createPullSchedule(client: Client, store: ConnectionStore,
     throw new ScheduleError(`${connector.name} has no pullable stream${opts.stream ? ` "${opts.stream}"` : ''}`);
   }
   if (!opts.every && !opts.cron?.length) throw new ScheduleError('Give an interval (--every 1h) or a cron expression (--cron "0 * * * *")');
+  // Temporal would run at the times of both (the union of the two specs): nearly always a mistake.
+  if (opts.every && opts.cron?.length) {
+    throw new ScheduleError('Give an interval (--every) or cron expressions (--cron), not both: a schedule with both runs at the times of each');
+  }
   const overlap = opts.overlap ?? 'skip';
   if (!OVERLAP[overlap]) throw new ScheduleError(`Overlap policy must be one of ${OVERLAP_POLICIES.join(', ')}`);
   const mode = opts.mode ?? 'incremental';
@@ -98,7 +114,7 @@ export async function createPullSchedule(client: Client, store: ConnectionStore,
       },
       policies: { overlap: OVERLAP[overlap], ...(opts.catchupWindow ? { catchupWindow: opts.catchupWindow } : {}) },
       state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
-      memo: { connectionId: record.id, connectorId: record.connectorId, stream },
+      memo: { connectionId: record.id, connectorId: record.connectorId, stream, ...(opts.cron?.length ? { [SCHEDULE_MEMO.cron]: opts.cron } : {}) },
     });
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning) throw new ScheduleError(`Schedule ${id} already exists (delete it first, or pause/unpause it)`);

@@ -73,7 +73,7 @@ describe('connections, test, sync', () => {
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toMatch(/No sync of pay\/charges is running/);
 
-    expect((await cli(['connections', 'remove', 'pay'])).code).toBe(0);
+    expect((await cli(['connections', 'remove', 'pay', '--yes'])).code).toBe(0);
     expect((await cli(['connections', 'show', 'pay'])).code).toBe(1);
   });
 

@@ -1,9 +1,10 @@
 // `pipeline connectors list | show <id>`: the registry, for people and scripts.
 import { createConnectionStore } from '../../connections/index.js';
 import { formatVersionWarning, versionWarnings, type VersionWarning } from '../../connections/version-warnings.js';
-import { connectorRegistry, formSpec, getConnector, isConnectorId, versionStatus } from '../../registry/index.js';
+import { connectorRegistry, formSpec, getConnector, versionStatus } from '../../registry/index.js';
 import { loadSettings } from '../../settings.js';
-import { CliError, color, printJson, printTable } from '../output.js';
+import { requireConnectorId } from '../lookup.js';
+import { color, printJson, printTable } from '../output.js';
 
 /** The registered connections of a connector whose pinned version needs a warning; none when no store is reachable. */
 async function storedWarnings(connectorId: string): Promise<VersionWarning[]> {
@@ -34,7 +35,7 @@ export function connectorsList(opts: { json?: boolean }): void {
 }
 
 export async function connectorsShow(id: string, opts: { json?: boolean }): Promise<void> {
-  if (!isConnectorId(id)) throw new CliError(`Unknown connector "${id}". Try \`pipeline connectors list\`.`);
+  requireConnectorId(id);
   const spec = formSpec(id);
   const connector = getConnector(id);
   const policy = connector.policy;

@@ -1,25 +1,99 @@
 // `pipeline schedules create | list | describe | pause | unpause | trigger | backfill | delete`.
+import type { ScheduleSpecDescription } from '@temporalio/client';
+import { msToNumber, type Duration } from '@temporalio/common';
 import { getConnector } from '../../registry/index.js';
 import {
   createPullSchedule,
+  DEFAULT_CATCHUP_WINDOW_MS,
   describeSchedule,
   listPullSchedules,
   overlapName,
   scheduleId,
   ScheduleError,
+  SCHEDULE_MEMO,
   OVERLAP_POLICIES,
   type OverlapPolicyName,
 } from '../../temporal/schedules.js';
 import { withContext, type CliContext } from '../context.js';
-import { CliError, color, formatInterval, printJson, printTable } from '../output.js';
+import { connectionSuggestion, requireConnection } from '../lookup.js';
+import { CliError, color, formatInterval, plural, printJson, printTable } from '../output.js';
+
+/** Temporal's default catch-up window as people write it ("365d"), for --help and `describe`. */
+export const DEFAULT_CATCHUP_WINDOW = formatInterval(DEFAULT_CATCHUP_WINDOW_MS);
 
 /** Accepts a schedule id (`pull:shop:orders`) or a connection id (its first stream). */
 async function resolveId(ctx: CliContext, idOrConnection: string): Promise<string> {
   if (idOrConnection.startsWith(`${ctx.settings.namePrefix}pull:`)) return idOrConnection;
   const record = await ctx.store.get(idOrConnection);
   const stream = record ? getConnector(record.connectorId).capabilities.pull[0] : undefined;
-  if (!record || !stream) throw new CliError(`"${idOrConnection}" is neither a schedule id (pull:<connection>:<stream>) nor a pullable connection`);
+  if (!record || !stream) {
+    const hint = record ? '' : await connectionSuggestion(ctx.store, idOrConnection);
+    throw new CliError(`"${idOrConnection}" is neither a schedule id (pull:<connection>:<stream>) nor a pullable connection.${hint}`);
+  }
   return scheduleId(record.id, stream, ctx.settings.namePrefix);
+}
+
+/**
+ * A duration option in milliseconds. A bare number is refused: Temporal would read "90" as 90
+ * milliseconds, which nobody means by `--every 90`.
+ */
+export function parseDurationOption(flag: string, value: string, minMs: number): number {
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) throw new CliError(`${flag} ${v} has no unit. Did you mean ${v}s? (s, m, h or d, e.g. 90s, 15m, 1h, 1d)`);
+  let ms: number;
+  try {
+    ms = msToNumber(v as Duration);
+  } catch {
+    throw new CliError(`${flag} ${v} is not a duration: give a number with a unit, e.g. 90s, 15m, 1h, 1d`);
+  }
+  if (!Number.isFinite(ms) || ms < minMs) throw new CliError(`${flag} ${v} is too short: the minimum is ${formatInterval(minMs)}`);
+  return ms;
+}
+
+const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
+const DAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
+type Ranges = readonly { start: number | string; end?: number | string; step?: number }[] | undefined;
+
+function cronField(ranges: Ranges, min: number, max: number, toNumber: (v: number | string) => number = Number): string {
+  if (!ranges?.length) return '*';
+  return ranges
+    .map((r) => {
+      const start = toNumber(r.start);
+      const end = r.end === undefined ? start : toNumber(r.end);
+      const step = r.step ?? 1;
+      const span = start === min && end === max ? '*' : start === end ? String(start) : `${start}-${end}`;
+      if (step <= 1) return span;
+      return `${span === String(start) ? `${start}-${max}` : span}/${step}`;
+    })
+    .join(',');
+}
+
+/** A calendar the server compiled from a cron expression, written back as one ("15 3 * * 1-5"). */
+export function calendarAsCron(c: NonNullable<ScheduleSpecDescription['calendars']>[number]): string {
+  const fields = [
+    cronField(c.minute, 0, 59),
+    cronField(c.hour, 0, 23),
+    cronField(c.dayOfMonth, 1, 31),
+    cronField(c.month, 1, 12, (m) => MONTHS.indexOf(String(m)) + 1),
+    cronField(c.dayOfWeek, 0, 6, (d) => DAYS.indexOf(String(d))),
+  ];
+  const second = cronField(c.second, 0, 59);
+  return (second === '0' ? fields : [second, ...fields]).join(' ');
+}
+
+/** When a schedule runs, in words: "every 2h", "cron 15 3 * * 1-5 (Europe/Paris)". */
+export function scheduleWhen(spec: ScheduleSpecDescription | undefined, memo: Record<string, unknown> | undefined): string[] {
+  const out = (spec?.intervals ?? []).map((i) => `every ${formatInterval(Number(i.every))}`);
+  const written = memo?.[SCHEDULE_MEMO.cron];
+  // The expressions as written when the memo has them; otherwise read back from the compiled calendars.
+  const cron = Array.isArray(written) && written.every((c) => typeof c === 'string') ? (written as string[]) : (spec?.calendars ?? []).map(calendarAsCron);
+  const tz = spec?.timezone && spec.timezone !== 'UTC' ? ` (${spec.timezone})` : '';
+  return [...out, ...cron.map((c) => `cron ${c}${tz}`)];
+}
+
+function catchupWords(ms: number | undefined): string {
+  const value = ms ?? DEFAULT_CATCHUP_WINDOW_MS;
+  return `${formatInterval(value)}${value === DEFAULT_CATCHUP_WINDOW_MS ? ' (the default)' : ''}`;
 }
 
 function wrap(err: unknown): never {
@@ -45,23 +119,36 @@ export async function schedulesCreate(connectionId: string, opts: CreateOptions)
   if (opts.overlap && !(OVERLAP_POLICIES as readonly string[]).includes(opts.overlap)) {
     throw new CliError(`--overlap must be one of ${OVERLAP_POLICIES.join(', ')}`);
   }
+  if (opts.every && opts.cron?.length) {
+    // Temporal would take the union (runs at the times of both): refuse rather than guess.
+    throw new CliError('Give --every or --cron, not both: a schedule with both would run at the times of each. Nothing was created.');
+  }
+  const everyMs = opts.every ? parseDurationOption('--every', opts.every, 1_000) : undefined;
+  if (opts.jitter) parseDurationOption('--jitter', opts.jitter, 1);
+  const catchupMs = opts.catchupWindow ? parseDurationOption('--catchup-window', opts.catchupWindow, 10_000) : undefined;
   await withContext(async (ctx) => {
+    await requireConnection(ctx.store, connectionId);
     const handle = await createPullSchedule(await ctx.client(), ctx.store, {
       connectionId,
       ...(opts.stream ? { stream: opts.stream } : {}),
-      ...(opts.every ? { every: opts.every } : {}),
+      ...(everyMs !== undefined ? { every: `${everyMs}ms` } : {}),
       ...(opts.cron?.length ? { cron: opts.cron } : {}),
       ...(opts.timezone ? { timezone: opts.timezone } : {}),
       ...(opts.jitter ? { jitter: opts.jitter } : {}),
       ...(opts.overlap ? { overlap: opts.overlap as OverlapPolicyName } : {}),
-      ...(opts.catchupWindow ? { catchupWindow: opts.catchupWindow } : {}),
+      ...(catchupMs !== undefined ? { catchupWindow: `${catchupMs}ms` } : {}),
       mode: opts.full ? 'full' : 'incremental',
       paused: opts.paused ?? false,
       ...(opts.note ? { note: opts.note } : {}),
       namePrefix: ctx.settings.namePrefix,
     }).catch(wrap);
-    if (opts.json) printJson({ scheduleId: handle.scheduleId });
-    else process.stdout.write(`Created schedule ${color.bold(handle.scheduleId)}${opts.paused ? ' (paused)' : ''}.\n`);
+    // Say what the options were read as: an interval or a cron expression, and the catch-up window.
+    const when = everyMs !== undefined ? [`every ${formatInterval(everyMs)}`] : (opts.cron ?? []).map((c) => `cron ${c}${opts.timezone ? ` (${opts.timezone})` : ''}`);
+    if (opts.json) {
+      printJson({ scheduleId: handle.scheduleId, ...(everyMs !== undefined ? { everyMs } : { cron: opts.cron }), catchupWindowMs: catchupMs ?? DEFAULT_CATCHUP_WINDOW_MS, paused: opts.paused ?? false });
+    } else {
+      process.stdout.write(`Created schedule ${color.bold(handle.scheduleId)}${opts.paused ? ' (paused)' : ''}: ${when.join(', ')}, catch-up window ${catchupWords(catchupMs)}.\n`);
+    }
   });
 }
 
@@ -69,18 +156,18 @@ export async function schedulesList(opts: { json?: boolean }): Promise<void> {
   await withContext(async (ctx) => {
     const list = await listPullSchedules(await ctx.client(), ctx.settings.namePrefix);
     if (opts.json) {
-      printJson(list.map((s) => ({ scheduleId: s.scheduleId, paused: s.state.paused, nextRuns: s.info.nextActionTimes.slice(0, 3), recent: s.info.recentActions.slice(-3), spec: s.spec })));
+      printJson(list.map((s) => ({ scheduleId: s.scheduleId, paused: s.state.paused, when: scheduleWhen(s.spec, s.memo), nextRuns: s.info.nextActionTimes.slice(0, 3), recent: s.info.recentActions.slice(-3), spec: s.spec })));
       return;
     }
     printTable(
       list.map((s) => ({
         id: s.scheduleId,
         state: s.state.paused ? 'paused' : 'active',
-        every: (s.spec?.intervals ?? []).map((i) => formatInterval(Number(i.every))).join(',') || (s.spec?.calendars?.length ? 'calendar/cron' : ''),
+        when: scheduleWhen(s.spec, s.memo).join('; '),
         next: s.info.nextActionTimes[0]?.toISOString() ?? '',
         last: s.info.recentActions.at(-1)?.takenAt.toISOString() ?? '',
       })),
-      ['id', 'state', 'every', 'next', 'last'],
+      ['id', 'state', 'when', 'next', 'last'],
     );
   });
 }
@@ -95,6 +182,8 @@ export async function schedulesDescribe(idOrConnection: string, opts: { json?: b
       note: d.state.note,
       overlap: overlapName(d.policies.overlap),
       catchupWindowMs: d.policies.catchupWindow,
+      catchupWindowIsDefault: Number(d.policies.catchupWindow) === DEFAULT_CATCHUP_WINDOW_MS,
+      when: scheduleWhen(d.spec, d.memo),
       spec: d.spec,
       action: d.action.type === 'startWorkflow' ? { workflowType: d.action.workflowType, workflowId: d.action.workflowId, args: d.action.args } : d.action,
       nextRuns: d.info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()),
@@ -106,7 +195,8 @@ export async function schedulesDescribe(idOrConnection: string, opts: { json?: b
     if (opts.json) printJson(summary);
     else {
       process.stdout.write(`${color.bold(summary.scheduleId)} — ${summary.paused ? color.yellow('paused') : color.green('active')}${summary.note ? ` (${summary.note})` : ''}\n`);
-      process.stdout.write(`  overlap ${summary.overlap}, catch-up window ${formatInterval(Number(summary.catchupWindowMs))}, ${summary.actions} runs taken, ${summary.skippedForOverlap} skipped for overlap\n`);
+      process.stdout.write(`  runs ${summary.when.join('; ') || '-'}\n`);
+      process.stdout.write(`  overlap ${summary.overlap}, catch-up window ${catchupWords(Number(summary.catchupWindowMs))}, ${plural(summary.actions, 'run')} taken, ${summary.skippedForOverlap} skipped for overlap\n`);
       process.stdout.write(`  next: ${summary.nextRuns.join(', ') || '-'}\n`);
       for (const r of summary.recentRuns.slice(-5)) process.stdout.write(`  ran ${r.scheduledAt} as ${r.workflowId}\n`);
       for (const r of summary.running) process.stdout.write(`  running now: ${r}\n`);
