@@ -1,6 +1,6 @@
 // What sends and triggers share: the circuit breaker, heartbeats during long calls, and the rule
 // that an ambiguous failure of a call the provider cannot de-duplicate is not retried blindly.
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import type { ConnectorResponse } from '../src/core/envelope.js';
 import { connectorError, type ConnectorError } from '../src/core/errors.js';
 import { CircuitBreakers } from '../src/policies/circuit-breaker.js';
@@ -24,21 +24,67 @@ export function ambiguityGuard(error: ConnectorError, providerDedup: boolean, wh
   };
 }
 
-/** Heartbeats every third of the heartbeat timeout while `call` runs (long statements, slow APIs). */
-export async function withHeartbeats<T>(heartbeatMs: number | undefined, call: () => Promise<T>): Promise<T> {
-  let ctx: Context | undefined;
+function currentContext(): Context | undefined {
   try {
-    ctx = Context.current();
+    return Context.current();
   } catch {
-    ctx = undefined;
+    return undefined; // outside an activity (plain loops, benchmarks)
   }
-  if (!ctx || !heartbeatMs) return call();
-  const timer = setInterval(() => ctx!.heartbeat(), Math.max(1_000, Math.floor(heartbeatMs / 3)));
+}
+
+/**
+ * Heartbeats every third of the activity's heartbeat timeout while `work` runs, so that a dead worker
+ * is noticed within that timeout and a cancel request reaches the work (through the activity's
+ * cancellation signal, which the HTTP call listens to). A cancelled activity ends as cancelled, not
+ * as a failure of the provider call it interrupted.
+ */
+const heartbeating = new WeakSet<Context>();
+
+export async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = currentContext();
+  const timeoutMs = ctx?.info.heartbeatTimeoutMs;
+  if (!ctx || !timeoutMs || heartbeating.has(ctx)) return work();
+  heartbeating.add(ctx);
+  const timer = setInterval(() => ctx.heartbeat(), Math.max(1_000, Math.floor(timeoutMs / 3)));
   try {
     ctx.heartbeat();
-    return await call();
+    const result = await work();
+    throwIfCancelled(ctx);
+    return result;
+  } catch (err) {
+    throwIfCancelled(ctx);
+    throw err;
   } finally {
     clearInterval(timer);
+    heartbeating.delete(ctx);
+  }
+}
+
+function throwIfCancelled(ctx: Context): void {
+  if (!ctx.cancellationSignal.aborted) return;
+  const reason: unknown = ctx.cancellationSignal.reason;
+  throw reason instanceof Error ? reason : new CancelledFailure('activity cancelled');
+}
+
+/**
+ * Holds one of the rate key's in-flight slots during the call, where the provider caps them across
+ * every client of the credential (Mailchimp's simultaneous connections). None free within a few
+ * seconds: the call fails as rate_limited, and Temporal retries it after a short delay.
+ */
+async function withSlot<B>(conn: LoadedConnection, call: () => Promise<ConnectorResponse<B>>): Promise<ConnectorResponse<B>> {
+  const limit = conn.rate.concurrencyPerKey;
+  if (!limit || !conn.leases) return call();
+  const lease = await conn.leases.acquire(conn.rate.rateKey, limit, conn.callOptions.signal ? { signal: conn.callOptions.signal } : {});
+  if (!lease) {
+    return {
+      ok: false, status: 0, latencyMs: 0, body: null,
+      error: connectorError('rate_limited', `${conn.connector.name} allows this connection ${limit} call${limit === 1 ? '' : 's'} in flight at once, and all are in use`, { retryAfterMs: 1_000 }),
+    };
+  }
+  try {
+    return await call();
+  } finally {
+    await lease.release();
   }
 }
 
@@ -60,7 +106,7 @@ export async function guardedCall<B>(
       connectorError('circuit_open', `${conn.connector.name} failed repeatedly for "${key}"; pausing calls for ${Math.ceil(openMs / 1000)} s`, { retryAfterMs: openMs }),
     );
   }
-  const res = await withHeartbeats(conn.policy.timeouts.heartbeatMs, call);
+  const res = await withHeartbeats(() => withSlot(conn, call));
   if (!res.ok || res.body === null) {
     const raw = res.error ?? connectorError('invalid_response', `${conn.connector.name} gave no answer`);
     const error = delivers ? ambiguityGuard(raw, conn.connector.idempotency.supported, delivers, res.status) : raw;

@@ -5,6 +5,8 @@ import type { CallOptions } from '../src/core/envelope.js';
 import { resolveSecrets } from '../src/connections/secrets.js';
 import { ConnectionError, type ConnectionRecord } from '../src/connections/types.js';
 import { applyOverrides } from '../src/policies/activity-options.js';
+import { connectionRate, type ConnectionRate } from '../src/policies/connection-rate.js';
+import type { Leases } from '../src/policies/leases.js';
 import type { ConnectorPolicy } from '../src/policies/types.js';
 import { getConnector, type Connector } from '../src/registry/index.js';
 import type { ActivityDeps } from './deps.js';
@@ -16,6 +18,10 @@ export interface LoadedConnection {
   policy: ConnectorPolicy;
   config: Record<string, unknown>;
   callOptions: CallOptions;
+  /** The connection's provider budget (rate key, concurrency per key). */
+  rate: ConnectionRate;
+  /** Where the key's in-flight slots are held, when the provider caps them. */
+  leases: Leases | undefined;
 }
 
 export function policyFor(connectorId: string, deps: Pick<ActivityDeps, 'policyOverrides'>): ConnectorPolicy {
@@ -28,6 +34,23 @@ export async function getRecord(deps: ActivityDeps, connectionId: string): Promi
   const record = await deps.store.get(connectionId);
   if (!record) failureFromError(new ConnectionError(`Connection "${connectionId}" is not registered`, 'not_found'));
   return record!;
+}
+
+/**
+ * The connection's budget with its provider (rate key, weight, concurrency per key). Computed from the
+ * resolved config, so that a secret-based key is the credential's; when a secret cannot be resolved
+ * on this worker the stored reference stands in, and the call itself reports the missing secret.
+ */
+export async function rateOf(deps: Pick<ActivityDeps, 'env' | 'policyOverrides'>, record: ConnectionRecord): Promise<ConnectionRate> {
+  const connector = getConnector(record.connectorId);
+  const policy = policyFor(record.connectorId, deps);
+  let config = record.config;
+  try {
+    config = await resolveSecrets(record, deps.env ?? process.env);
+  } catch {
+    // keep the references
+  }
+  return connectionRate(connector, policy, config, deps.env ?? process.env);
 }
 
 export async function loadConnection(deps: ActivityDeps, connectionId: string): Promise<LoadedConnection> {
@@ -48,7 +71,8 @@ export async function loadConnection(deps: ActivityDeps, connectionId: string): 
     // The first attempt's schedule time is the same on every retry of this activity.
     callOptions.firstAttemptAtMs = ctx.info.scheduledTimestampMs;
   }
-  return { record, connector, policy, config: config!, callOptions };
+  const rate = connectionRate(connector, policy, config!, deps.env ?? process.env);
+  return { record, connector, policy, config: config!, callOptions, rate, leases: deps.leases };
 }
 
 function currentContext(): Context | undefined {

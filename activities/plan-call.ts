@@ -2,8 +2,9 @@
 // registry and this deployment's policy overrides (plain data: workflow code never imports the registry).
 import { ApplicationFailure } from '@temporalio/common';
 import { toActivityOptions, type PlainActivityOptions } from '../src/policies/activity-options.js';
+import type { ConnectionRate } from '../src/policies/connection-rate.js';
 import { getConnector } from '../src/registry/index.js';
-import { getRecord, policyFor } from './connection.js';
+import { getRecord, policyFor, rateOf } from './connection.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface PlanCallInput {
@@ -19,6 +20,8 @@ export interface CallPlan {
   /** Whether the provider de-duplicates on the idempotency key itself. */
   providerDedup: boolean;
   activity: PlainActivityOptions;
+  /** The connection's provider budget: its rate key (the fairness key of its activities), rate and weight. */
+  rate: ConnectionRate;
 }
 
 export function planCallActivity(deps: ActivityDeps) {
@@ -32,12 +35,14 @@ export function planCallActivity(deps: ActivityDeps) {
         message: `${connector.name} connections cannot ${input.capability === 'send' ? 'send messages' : 'trigger syncs'}`,
       });
     }
+    const rate = await rateOf(deps, record);
     return {
       connectionId: record.id,
       connectorId: record.connectorId,
       connectorName: connector.name,
       providerDedup: connector.idempotency.supported,
-      activity: toActivityOptions(record.connectorId, policyFor(record.connectorId, deps), deps.namePrefix),
+      activity: toActivityOptions(record.connectorId, policyFor(record.connectorId, deps), deps.namePrefix, rate),
+      rate,
     };
   };
 }

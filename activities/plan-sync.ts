@@ -3,8 +3,9 @@
 // stays free of registry imports, and so that the plan a run used is visible in its history.
 import { ApplicationFailure } from '@temporalio/common';
 import { toActivityOptions, type PlainActivityOptions } from '../src/policies/activity-options.js';
+import type { ConnectionRate } from '../src/policies/connection-rate.js';
 import type { ActivityDeps } from './deps.js';
-import { getRecord, policyFor } from './connection.js';
+import { getRecord, policyFor, rateOf } from './connection.js';
 import { getConnector } from '../src/registry/index.js';
 
 export interface PlanSyncInput {
@@ -22,6 +23,8 @@ export interface SyncPlan {
   overlapMs: number;
   /** Options for the connector's activities (its own task queue, retry, timeouts). */
   activity: PlainActivityOptions;
+  /** The connection's provider budget: its rate key (the fairness key of its activities), rate and weight. */
+  rate: ConnectionRate;
   /** Where the records land, for the run's result. */
   location: string;
 }
@@ -41,6 +44,7 @@ export function planSyncActivity(deps: ActivityDeps) {
       });
     }
     const policy = policyFor(record.connectorId, deps);
+    const rate = await rateOf(deps, record);
     const pull = policy.pull ?? { defaultPageSize: 100, maxPageSize: 100, overlapMs: 60_000 };
     const pageSize = Math.min(Math.max(1, input.pageSize ?? pull.defaultPageSize), pull.maxPageSize);
     return {
@@ -50,7 +54,8 @@ export function planSyncActivity(deps: ActivityDeps) {
       stream: input.stream,
       pageSize,
       overlapMs: pull.overlapMs,
-      activity: toActivityOptions(record.connectorId, policy, deps.namePrefix),
+      activity: toActivityOptions(record.connectorId, policy, deps.namePrefix, rate),
+      rate,
       location: deps.sink.location({ connectionId: record.id, stream: input.stream }),
     };
   };

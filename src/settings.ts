@@ -2,6 +2,7 @@
 // the tests agree. Everything defaults to ./.pipeline in the current directory.
 import { join, resolve } from 'node:path';
 import type { PolicyOverrides } from './policies/activity-options.js';
+import type { RateModeSetting } from './temporal/queue-config.js';
 
 export interface Settings {
   /** Root of local state: connections file, JSONL data, dev-server database. */
@@ -26,6 +27,8 @@ export interface Settings {
    * e.g. {"shopify":{"rate":{"requestsPerSecond":4}}} for a Shopify Advanced plan.
    */
   policyOverrides: Record<string, PolicyOverrides> | undefined;
+  /** PIPELINE_RATE_MODE: per-key (task-queue fairness), per-connector, or auto (default). */
+  rateMode: RateModeSetting;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -53,6 +56,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     databaseSchema,
     namePrefix: env.PIPELINE_NAME_PREFIX ?? '',
     policyOverrides: parseOverrides(env.PIPELINE_POLICY_OVERRIDES),
+    rateMode: parseRateMode(env.PIPELINE_RATE_MODE),
   };
 }
 
@@ -68,4 +72,11 @@ function parseOverrides(text: string | undefined): Record<string, PolicyOverride
     throw new Error('PIPELINE_POLICY_OVERRIDES must be a JSON object keyed by connector id or "*"');
   }
   return parsed as Record<string, PolicyOverrides>;
+}
+
+function parseRateMode(text: string | undefined): RateModeSetting {
+  const v = (text ?? 'auto').trim();
+  if (v === '' || v === 'auto') return 'auto';
+  if (v === 'per-key' || v === 'per-connector') return v;
+  throw new Error(`PIPELINE_RATE_MODE must be auto, per-key or per-connector, not "${v}"`);
 }

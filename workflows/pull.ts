@@ -7,11 +7,14 @@
 // incremental run is saved only after the last page has landed.
 import {
   ApplicationFailure,
+  CancellationScope,
   continueAsNew,
   defineQuery,
+  isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities, SyncPlan } from '../activities/index.js';
@@ -46,9 +49,11 @@ export interface PullState {
   startedAt: string;
   /** How many times this sync has continued-as-new. */
   generation: number;
+  /** Records the source reports for the window, where it says (Mailchimp total_items). */
+  total?: number | null;
 }
 
-export type PullPhase = 'planning' | 'pulling' | 'finishing' | 'done';
+export type PullPhase = 'planning' | 'pulling' | 'finishing' | 'done' | 'cancelled' | 'failed';
 
 export interface PullProgress {
   connectionId: string;
@@ -63,6 +68,18 @@ export interface PullProgress {
   watermark: string | null;
   startedAt: string | null;
   generation: number;
+  /** Records the source reports for the window, where it says: a percentage and an ETA become possible. */
+  total: number | null;
+}
+
+/** What a cancelled run leaves in its memo (a cancelled workflow has no result). */
+export interface PullOutcomeMemo {
+  outcome: 'cancelled' | 'failed';
+  pages: number;
+  records: number;
+  /** The saved watermark was not moved: the next run starts where the last completed one ended. */
+  watermarkAdvanced: false;
+  previousWatermark: string | null;
 }
 
 export interface PullResult {
@@ -98,9 +115,12 @@ const { planSync } = proxyLocalActivities<PipelineActivities>({
 });
 
 // Sink bookkeeping is local I/O, not provider calls: it runs on the workflow's own task queue so
-// that it does not spend the connector's rate budget.
+// that it does not spend the connector's rate budget. Compaction may take minutes on a large file;
+// the heartbeat makes a worker that died in it known within seconds.
 const sinkActivities = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '10m',
+  heartbeatTimeout: '10s',
+  cancellationType: 'WAIT_CANCELLATION_COMPLETED',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 20 },
 });
 
@@ -112,6 +132,10 @@ function maxIso(a: string | null, b: string | null): string | null {
 
 function minusMs(iso: string, ms: number): string {
   return new Date(Date.parse(iso) - ms).toISOString();
+}
+
+function outcomeMemo(outcome: PullOutcomeMemo['outcome'], state: PullState): PullOutcomeMemo {
+  return { outcome, pages: state.pages, records: state.records, watermarkAdvanced: false, previousWatermark: state.previousWatermark };
 }
 
 /** A clear, secret-free failure that names the sync and the page. */
@@ -139,6 +163,7 @@ export async function pullWorkflow(input: PullInput): Promise<PullResult> {
     watermark: state?.highWatermark ?? null,
     startedAt: state?.startedAt ?? null,
     generation: state?.generation ?? 0,
+    total: state?.total ?? null,
   }));
 
   if (!state) {
@@ -183,10 +208,19 @@ export async function pullWorkflow(input: PullInput): Promise<PullResult> {
         },
       ]);
     } catch (err) {
+      if (isCancellation(err)) {
+        // A cancel is not a failure: the run ends CANCELLED, says what it did, and leaves the saved
+        // watermark alone (the next run starts from the last completed one, so nothing is skipped).
+        phase = 'cancelled';
+        upsertMemo({ pull: outcomeMemo('cancelled', state) });
+        throw err;
+      }
+      phase = 'failed';
       throw syncFailure(state, err);
     }
     state.pages++;
     state.records += page.count;
+    if (page.total !== undefined) state.total = page.total;
     state.cursor = page.nextCursor;
     state.highWatermark = maxIso(state.highWatermark, page.watermark);
     pagesThisRun++;
@@ -198,12 +232,20 @@ export async function pullWorkflow(input: PullInput): Promise<PullResult> {
 
   phase = 'finishing';
   const watermark = maxIso(state.previousWatermark, state.highWatermark);
-  const done = await sinkActivities.completeSync({
-    connectionId: state.plan.connectionId,
-    stream: state.plan.stream,
-    watermark,
-    records: state.records,
-    runId: workflowInfo().firstExecutionRunId,
+  const finishing = state;
+  // Every page has landed: a cancel arriving now lets the run finish (compaction and watermark are a
+  // few seconds of local work), so that "cancelled" always means "watermark not advanced".
+  const done = await CancellationScope.nonCancellable(() =>
+    sinkActivities.completeSync({
+      connectionId: finishing.plan.connectionId,
+      stream: finishing.plan.stream,
+      watermark,
+      records: finishing.records,
+      runId: workflowInfo().firstExecutionRunId,
+    }),
+  ).catch((err: unknown) => {
+    phase = 'failed';
+    throw err;
   });
   phase = 'done';
   return {

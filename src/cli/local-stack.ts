@@ -4,11 +4,12 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { createConnectionStore } from '../connections/index.js';
 import { reportVersionWarnings } from '../connections/version-warnings.js';
 import type { ConnectionStore } from '../connections/types.js';
 import { createSink } from '../sinks/index.js';
+import { createLeases } from '../policies/leases.js';
 import type { Sink } from '../sinks/types.js';
 import type { Settings } from '../settings.js';
 import { serverAnswers, startDevServer, freePort, type DevServer } from '../temporal/dev-server.js';
@@ -18,6 +19,7 @@ import { loadCodecFromEnv } from '../temporal/codec.js';
 import { startCodecServer, type CodecServer } from '../temporal/codec-server.js';
 import type { PolicyOverrides } from '../policies/activity-options.js';
 import { CliError } from './output.js';
+import { describeRateMode } from './rate-mode.js';
 
 export interface LocalStack {
   settings: Settings;
@@ -61,13 +63,50 @@ async function uiAnswers(url: string): Promise<boolean> {
 // Activity-only workers (one per connector queue) each warn that they register no workflows: by design.
 const EXPECTED_WARNINGS = [/^No workflows registered, not polling for workflow tasks/];
 
+/** Meta keys never logged: task tokens (a token completes someone else's activity) and anything else named like a token. */
+const DROPPED_KEY = /token/i;
+
+/** An error as a log shows it: its name, message, failure type (the engine's error code) and cause. */
+function errorForLog(err: Error, depth: number): Record<string, unknown> {
+  const type = (err as Error & { type?: unknown }).type;
+  const cause = (err as Error & { cause?: unknown }).cause;
+  return {
+    name: err.name,
+    message: err.message,
+    ...(typeof type === 'string' && type ? { type } : {}),
+    ...(cause !== undefined && cause !== null && depth < 4 ? { cause: cleanForLog(cause, depth + 1) } : {}),
+  };
+}
+
+function cleanForLog(value: unknown, depth = 0): unknown {
+  if (value instanceof Error) return errorForLog(value, depth);
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
+  if (value === null || typeof value !== 'object' || depth > 6) return value;
+  if (Array.isArray(value)) return value.map((v) => cleanForLog(v, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([k]) => !DROPPED_KEY.test(k))
+      .map(([k, v]) => [k, cleanForLog(v, depth + 1)]),
+  );
+}
+
+/**
+ * One worker log line: `<ISO time> [LEVEL] message {meta}`. Errors in the meta show their name and
+ * message (JSON.stringify would print `{}`), and task tokens are left out.
+ */
+export function formatLogEntry(entry: Pick<LogEntry, 'level' | 'message' | 'timestampNanos' | 'meta'>): string {
+  const meta = entry.meta ? (cleanForLog(entry.meta) as Record<string, unknown>) : undefined;
+  const tail = meta && Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : '';
+  return `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${tail}`;
+}
+
 export function installQuietRuntime(): void {
   try {
     Runtime.install({
       logger: new DefaultLogger('WARN', (entry) => {
         if (EXPECTED_WARNINGS.some((re) => re.test(entry.message))) return;
-        const meta = entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : '';
-        process.stderr.write(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${meta}\n`);
+        process.stderr.write(`${formatLogEntry(entry)}\n`);
       }),
       telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
     });
@@ -136,6 +175,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       namePrefix: settings.namePrefix,
       dataConverter,
       ...((opts.policyOverrides ?? settings.policyOverrides) ? { policyOverrides: opts.policyOverrides ?? settings.policyOverrides } : {}),
+      rateMode: settings.rateMode,
+      leases: await createLeases(settings),
+      onRateMode: (d) => {
+        if (d.mode === 'per-connector') process.stderr.write(`${describeRateMode(d)}\n`);
+      },
     });
     workerRun = worker.run();
     await reportVersionWarnings(store, undefined, (line) => process.stderr.write(`${line}\n`));

@@ -54,6 +54,8 @@ export interface PullPage {
   nextCursor: string | null;
   /** Highest `updatedAt` on this page (null for an empty page). */
   watermark: string | null;
+  /** How many records the source reports for the whole request window, where it says (Mailchimp total_items): progress totals and end-of-run checks. */
+  total?: number | null;
 }
 
 export interface TriggerRequest {

@@ -7,11 +7,29 @@ const ALWAYS_NON_RETRYABLE: readonly ErrorCode[] = ['invalid_config', 'missing_s
 import { activityTaskQueue } from '../temporal/task-queues.js';
 import type { ConnectorPolicy } from './types.js';
 
+/**
+ * Every provider call heartbeats (activities/call-guard.ts), so that a worker that dies mid-call is
+ * noticed in seconds (the next attempt starts after this timeout) rather than after the attempt's
+ * start-to-close timeout, and so that a cancel reaches the call in flight.
+ */
+export const DEFAULT_HEARTBEAT_MS = 10_000;
+
 export interface PlainActivityOptions {
   taskQueue: string;
   startToCloseTimeout: number;
   scheduleToCloseTimeout: number;
   heartbeatTimeout?: number;
+  /**
+   * A cancel waits for the call in flight to end (it learns of the cancel through its heartbeat)
+   * before the workflow moves on: otherwise the workflow could end while an attempt is still running,
+   * and the attempt's late completion races the workflow's own end.
+   */
+  cancellationType: 'WAIT_CANCELLATION_COMPLETED';
+  /**
+   * The connection's rate key as the fairness key (and its budget as the weight): the server holds
+   * each key to its own per-key limit across every worker, and keys take turns on the queue.
+   */
+  priority?: { fairnessKey: string; fairnessWeight: number };
   retry: {
     initialInterval: number;
     backoffCoefficient: number;
@@ -21,11 +39,12 @@ export interface PlainActivityOptions {
   };
 }
 
-export function toActivityOptions(connectorId: string, policy: ConnectorPolicy, namePrefix = ''): PlainActivityOptions {
+export function toActivityOptions(connectorId: string, policy: ConnectorPolicy, namePrefix = '', rate?: { rateKey: string; fairnessWeight: number }): PlainActivityOptions {
   const options: PlainActivityOptions = {
     taskQueue: activityTaskQueue(connectorId, namePrefix),
     startToCloseTimeout: policy.timeouts.startToCloseMs,
     scheduleToCloseTimeout: policy.timeouts.scheduleToCloseMs,
+    cancellationType: 'WAIT_CANCELLATION_COMPLETED',
     retry: {
       initialInterval: policy.retry.initialIntervalMs,
       backoffCoefficient: policy.retry.backoffCoefficient,
@@ -36,7 +55,8 @@ export function toActivityOptions(connectorId: string, policy: ConnectorPolicy, 
       nonRetryableErrorTypes: [...ALWAYS_NON_RETRYABLE],
     },
   };
-  if (policy.timeouts.heartbeatMs !== undefined) options.heartbeatTimeout = policy.timeouts.heartbeatMs;
+  options.heartbeatTimeout = policy.timeouts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  if (rate) options.priority = { fairnessKey: rate.rateKey, fairnessWeight: rate.fairnessWeight };
   return options;
 }
 

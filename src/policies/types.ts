@@ -20,10 +20,35 @@ export interface TimeoutPolicySpec {
 }
 
 export interface RatePolicySpec {
-  /** Activity starts per second across every worker (server-enforced task-queue limit). */
+  /**
+   * Requests per second for ONE rate key (one store, account, API key, webhook… — see the connector's
+   * rateScope), enforced by the Temporal server across every worker through task-queue fairness; on a
+   * cluster without fairness, for the whole connector (src/temporal/queue-config.ts).
+   */
   requestsPerSecond: number;
-  /** Activities of this connector running at once in one worker. */
+  /** Activities of this connector one worker process runs at once, all keys together (its slots). */
   concurrency: number;
+  /**
+   * Calls of one rate key in flight at once across every worker, where the provider caps it
+   * (Mailchimp: 10 connections per API key). Held by leases (src/policies/leases.ts).
+   */
+  concurrencyPerKey?: number;
+  /** Requests the provider lets one key make in a burst above its steady rate (Shopify's bucket of 40). */
+  burst?: number;
+}
+
+/**
+ * What a provider limits by, so that every connection gets its own budget and two connections that
+ * share a credential share one. The rate key is made from `fields` (src/policies/rate-key.ts):
+ * non-secret fields as they are, secret ones only through a keyed hash.
+ */
+export interface RateScopeSpec {
+  /** The provider's unit, in its words: store, account, API key, webhook, project, workspace, stream… */
+  by: string;
+  /** Config fields that together name one scope. */
+  fields: readonly string[];
+  /** Where the provider says what it limits by. */
+  source: string;
 }
 
 export interface CircuitPolicySpec {
@@ -55,7 +80,8 @@ type DeepPartial<T> = { [K in keyof T]-?: NonNullable<T[K]> extends object ? Par
 export const DEFAULT_POLICY: Omit<ConnectorPolicy, 'source'> = {
   retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 8 },
   timeouts: { requestMs: 10_000, startToCloseMs: 60_000, scheduleToCloseMs: 30 * 60_000 },
-  rate: { requestsPerSecond: 10, concurrency: 10 },
+  // 50 slots per worker: one connector queue serves every connection (key) of that connector.
+  rate: { requestsPerSecond: 10, concurrency: 50 },
   circuit: { failureThreshold: 10, openMs: 30_000 },
 };
 

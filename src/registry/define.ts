@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { checkAllowedUrl } from '../core/url-guard.js';
 import { isSecretRef } from '../core/secret-ref.js';
-import type { ConnectorPolicy } from '../policies/types.js';
+import type { ConnectorPolicy, RateScopeSpec } from '../policies/types.js';
 import type { AnyField, FieldMap, FieldValues, SelectOption, ValidationHints } from './fields.js';
 import { versionStatus, type VersionPolicy, type VersionStatus } from './versions.js';
 
@@ -70,6 +70,8 @@ export interface ConnectorDefinition<A extends readonly AuthMethodSpec[] = reado
   /** Rules across fields (e.g. "from or messagingServiceSid"). Secret values may be references here. */
   refine?: (config: Record<string, unknown>) => FieldIssue[];
   policy: ConnectorPolicy;
+  /** What the provider limits by: each connection's rate key comes from these fields (src/policies/rate-key.ts). */
+  rateScope: RateScopeSpec;
   /** A connection's own budget, from its (validated) config, where it differs from the policy's. */
   connectionBudget?: (config: Record<string, unknown>) => ConnectionBudget | null;
   /** For connectors that pin a provider API version: the current one, the accepted ones and their end of support. */

@@ -42,10 +42,12 @@ export class JsonlSink implements Sink {
     const prev = this.queues.get(path) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(async () => {
       await mkdir(dirname(path), { recursive: true });
+      // A held lock's mtime is refreshed every stale/2; one left by a killed worker is taken over once
+      // it is 10 s old, about when Temporal retries the activity after its heartbeat timeout.
       const release = await lockfile.lock(path, {
         realpath: false,
-        stale: 30_000,
-        retries: { retries: 50, minTimeout: 20, maxTimeout: 500 },
+        stale: 10_000,
+        retries: { retries: 60, minTimeout: 20, maxTimeout: 500 },
       });
       try {
         return await fn();

@@ -124,7 +124,8 @@ export class PostgresSink implements Sink {
         `INSERT INTO ${this.syncState} (connection_id, stream, watermark, last_run_at, last_run_records, last_run_id)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (connection_id, stream) DO UPDATE
-           SET watermark = excluded.watermark, last_run_at = excluded.last_run_at,
+           -- A run that finishes after a newer one never moves the watermark backwards.
+           SET watermark = GREATEST(${this.syncState}.watermark, excluded.watermark), last_run_at = excluded.last_run_at,
                last_run_records = excluded.last_run_records, last_run_id = excluded.last_run_id`,
         [ref.connectionId, ref.stream, state.watermark, state.lastRunAt, state.lastRunRecords, state.lastRunId ?? null],
       ),

@@ -17,12 +17,16 @@ import { SEARCH_ATTRIBUTE_KEYS } from './search-attributes.js';
  *   split across its partitions, 4 by default, and one activity poller does not drain them all:
  *   Shopify at 2 req/s ran at ~1 page/s. One partition gives the configured rate (bench/rate-limit.ts).
  */
-export const PIPELINE_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+export const PIPELINE_DYNAMIC_CONFIG: Readonly<Record<string, number | boolean>> = {
   'history.transferProcessorMaxPollRPS': 1000,
   'history.timerProcessorMaxPollRPS': 1000,
   'history.visibilityProcessorMaxPollRPS': 1000,
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
+  // Task-queue fairness: each connection's rate key is its activities' fairness key, and each key
+  // gets its own per-key rate limit (src/temporal/queue-config.ts).
+  'matching.useNewMatcher': true,
+  'matching.enableFairness': true,
 };
 
 export interface DevServerOptions {

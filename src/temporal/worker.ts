@@ -9,6 +9,7 @@ import { policyFor } from '../../activities/connection.js';
 import { CONNECTOR_IDS } from '../registry/index.js';
 import { hasExecutor } from '../executors/index.js';
 import { activityTaskQueue, workflowTaskQueue } from './task-queues.js';
+import { applyQueueRates, type RateModeDecision, type RateModeSetting } from './queue-config.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -30,9 +31,18 @@ export interface PipelineWorkerOptions extends ActivityDeps {
   identity?: string;
   /** Payload codecs (encryption) shared with the clients; see src/temporal/codec.ts. */
   dataConverter?: DataConverter;
+  /**
+   * How provider budgets are enforced (PIPELINE_RATE_MODE): per rate key through task-queue fairness,
+   * per connector, or `auto` (per key when the server accepts it). See src/temporal/queue-config.ts.
+   */
+  rateMode?: RateModeSetting;
+  /** Told once at start how budgets are enforced (and why per-connector, when it is). */
+  onRateMode?: (decision: RateModeDecision) => void;
 }
 
 export interface PipelineWorker {
+  /** How this worker's connector queues hold provider budgets. */
+  rateMode: RateModeDecision;
   run(): Promise<void>;
   shutdown(): void;
   /** Runs the workers until `fn` settles, then shuts them down. */
@@ -56,16 +66,25 @@ export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise
       activities,
     }),
   );
-  for (const connectorId of opts.connectors ?? CONNECTOR_IDS.filter(hasExecutor)) {
-    const policy = policyFor(connectorId, opts);
+  const connectorIds = opts.connectors ?? CONNECTOR_IDS.filter(hasExecutor);
+  const queues = connectorIds.map((connectorId) => ({
+    connectorId,
+    taskQueue: activityTaskQueue(connectorId, opts.namePrefix),
+    perKeyRps: policyFor(connectorId, opts).rate.requestsPerSecond * RATE_HEADROOM,
+  }));
+  const rateMode = await applyQueueRates(opts.connection.workflowService, opts.namespace, opts.identity ?? 'pipeline-worker', queues, opts.rateMode ?? 'auto');
+  opts.onRateMode?.(rateMode);
+  for (const q of queues) {
     workers.push(
       await Worker.create({
         ...common,
-        taskQueue: activityTaskQueue(connectorId, opts.namePrefix),
+        taskQueue: q.taskQueue,
         activities,
-        // The provider's documented rate, enforced by the server across every worker of this queue.
-        maxTaskQueueActivitiesPerSecond: policy.rate.requestsPerSecond * RATE_HEADROOM,
-        maxConcurrentActivityTaskExecutions: policy.rate.concurrency,
+        // Per-key mode: the server holds each rate key to its budget (queue-config.ts), so the worker
+        // sets no queue-wide limit of its own. Per-connector mode: the provider's rate for the whole
+        // connector, enforced by the server across every worker of this queue.
+        ...(rateMode.mode === 'per-connector' ? { maxTaskQueueActivitiesPerSecond: q.perKeyRps } : {}),
+        maxConcurrentActivityTaskExecutions: policyFor(q.connectorId, opts).rate.concurrency,
       }),
     );
   }
@@ -79,6 +98,7 @@ export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise
     if (failed) throw failed.reason;
   };
   return {
+    rateMode,
     run,
     shutdown,
     async runUntil<T>(fn: Promise<T> | (() => Promise<T>)): Promise<T> {

@@ -1,15 +1,21 @@
 // `pipeline sync`: register a connection from a config file (optional) and run a pull sync of it,
-// showing progress until it ends. Ctrl-C detaches: the sync goes on in Temporal.
-import type { Client } from '@temporalio/client';
+// showing progress until it ends. A sync of the same stream that is already running is followed
+// instead of refused. Ctrl-C detaches: the sync goes on in Temporal. A failed or cancelled sync says
+// why (the workflow's own failure message and its causes), in text and in --json, and exits 1
+// (failed) or 3 (cancelled).
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ConnectionStore } from '../../connections/types.js';
 import { ConnectionError } from '../../connections/types.js';
 import { getConnector } from '../../registry/index.js';
-import { followSync, startSync, syncWorkflowId } from '../../temporal/client.js';
-import { workflowTaskQueue } from '../../temporal/task-queues.js';
+import { followSync, startSync, SyncAlreadyRunningError, syncWorkflowId } from '../../temporal/client.js';
+import { activityTaskQueue, workflowTaskQueue } from '../../temporal/task-queues.js';
+import type { pullWorkflow, PullOutcomeMemo } from '../../../workflows/pull.js';
 import { withContext } from '../context.js';
-import { CliError, color, formatDuration, printJson } from '../output.js';
+import { failureReport, formatFailure, type FailureReport } from '../failure.js';
+import { CliError, color, EXIT, formatDuration, plural, printJson } from '../output.js';
 import { readConnectionFile } from './connections.js';
 import { createProgressView } from '../progress.js';
+import { noWorkerMessage, queuesWithoutPollers } from '../workers.js';
 
 export interface SyncOptions {
   config?: string;
@@ -22,15 +28,20 @@ export interface SyncOptions {
   cancel?: boolean;
 }
 
-async function warnIfNoWorker(client: Client, namespace: string, taskQueue: string): Promise<void> {
+/** What a cancelled or failed run left in its memo: how far it got. */
+async function outcomeOf(handle: WorkflowHandle): Promise<PullOutcomeMemo | undefined> {
   try {
-    const res = await client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
-    if ((res.pollers ?? []).length === 0) {
-      process.stderr.write(color.yellow(`No worker is polling ${taskQueue}: the sync waits until one starts (\`pipeline worker\` or \`pipeline dev\`).\n`));
-    }
+    const memo = (await handle.describe()).memo as { pull?: PullOutcomeMemo } | undefined;
+    return memo?.pull;
   } catch {
-    // visibility of pollers is a nicety
+    return undefined;
   }
+}
+
+function cancelledLine(workflowId: string, outcome: PullOutcomeMemo | undefined): string {
+  const counts = outcome ? ` after ${plural(outcome.pages, 'page')} and ${plural(outcome.records, 'record')}` : '';
+  const from = outcome?.previousWatermark ? `from ${outcome.previousWatermark}` : 'from the beginning';
+  return `Cancelled ${workflowId}${counts}. The watermark was not advanced: the next sync starts ${from}, so nothing is skipped.`;
 }
 
 export async function syncCommand(connectionId: string | undefined, opts: SyncOptions): Promise<void> {
@@ -55,36 +66,81 @@ export async function syncCommand(connectionId: string | undefined, opts: SyncOp
       await cancelSync(client, store, connectionId, opts.stream, settings.namePrefix, opts.json ?? false);
       return;
     }
-    await warnIfNoWorker(client, settings.namespace, workflowTaskQueue(settings.namePrefix));
-    const handle = await startSync(client, store, {
-      connectionId,
-      ...(opts.stream ? { stream: opts.stream } : {}),
-      mode: opts.full ? 'full' : 'incremental',
-      ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
-      namePrefix: settings.namePrefix,
-    });
+    const record = await store.get(connectionId);
+    if (record) {
+      const idle = await queuesWithoutPollers(client, settings.namespace, [
+        { name: workflowTaskQueue(settings.namePrefix), kind: 'workflow' },
+        { name: activityTaskQueue(record.connectorId, settings.namePrefix), kind: 'activity' },
+      ]);
+      if (idle.length) process.stderr.write(color.yellow(`${noWorkerMessage(idle, record.connectorId)} The sync waits until one does.\n`));
+    }
+
+    let handle: WorkflowHandle<typeof pullWorkflow>;
+    let attached = false;
+    try {
+      handle = await startSync(client, store, {
+        connectionId,
+        ...(opts.stream ? { stream: opts.stream } : {}),
+        mode: opts.full ? 'full' : 'incremental',
+        ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
+        namePrefix: settings.namePrefix,
+      });
+    } catch (err) {
+      if (!(err instanceof SyncAlreadyRunningError)) throw err instanceof Error && !(err instanceof CliError) && /not registered|no stream|not a source/.test(err.message) ? new CliError(err.message) : err;
+      // One run per stream: a sync already running is followed rather than refused.
+      handle = client.workflow.getHandle<typeof pullWorkflow>(err.workflowId);
+      attached = true;
+      const started = await handle.describe().then((d) => d.startTime.toISOString(), () => null);
+      if (!opts.json) process.stdout.write(`A sync of ${connectionId} is already running (${err.workflowId}${started ? `, started ${started}` : ''}); following it.${opts.full ? ' (--full applies to the next run, not to this one.)' : ''}\n`);
+    }
     if (opts.wait === false) {
-      if (opts.json) printJson({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
-      else process.stdout.write(`Started ${handle.workflowId}\n`);
+      if (opts.json) printJson({ workflowId: handle.workflowId, attached });
+      else if (!attached) process.stdout.write(`Started ${handle.workflowId}\n`);
       return;
     }
-    process.once('SIGINT', () => {
-      process.stderr.write(`\nDetached. The sync goes on in Temporal as ${handle.workflowId}.\n`);
-      process.exit(130);
-    });
+
     const started = Date.now();
     const view = opts.json ? null : createProgressView({ sync: `${connectionId}` });
-    const result = await followSync(handle, (p) => view?.update('sync', p));
+    process.once('SIGINT', () => {
+      view?.stop();
+      process.stderr.write(`\nDetached. The sync goes on in Temporal as ${handle.workflowId}; \`pipeline sync ${connectionId}\` follows it again, \`--cancel\` stops it.\n`);
+      process.exit(130);
+    });
+    let result;
+    try {
+      result = await followSync(handle, (p) => view?.update('sync', p));
+    } catch (err) {
+      const report = failureReport(err);
+      view?.ended('sync', report?.outcome === 'cancelled' ? 'cancelled' : 'failed');
+      view?.stop();
+      if (!report) throw err;
+      await reportEnd(handle, report, opts.json ?? false);
+      return;
+    }
     view?.done('sync', result.records, result.pages);
     view?.stop();
-    if (opts.json) printJson({ workflowId: handle.workflowId, ...result });
+    if (opts.json) printJson({ workflowId: handle.workflowId, ok: true, attached, ...result });
     else {
       process.stdout.write(
-        `${color.green('Done')}: ${result.records} records pulled in ${result.pages} pages (${formatDuration(Date.now() - started)}); ` +
-          `${result.storedRecords} records stored in ${result.location}; next incremental sync starts from ${result.watermark ?? 'the beginning'}\n`,
+        `${color.green('Done')}: ${plural(result.records, 'record')} pulled in ${plural(result.pages, 'page')} (${formatDuration(Date.now() - started)}); ` +
+          `${plural(result.storedRecords, 'record')} stored in ${result.location}; next incremental sync starts from ${result.watermark ?? 'the beginning'}\n`,
       );
     }
   });
+}
+
+/** A failed or cancelled run: its reason on stderr (or the failure object on stdout with --json), and the exit code. */
+async function reportEnd(handle: WorkflowHandle, report: FailureReport, json: boolean): Promise<never> {
+  const outcome = await outcomeOf(handle);
+  if (json) {
+    printJson({ workflowId: handle.workflowId, ...report, ...(outcome ? { pages: outcome.pages, records: outcome.records, watermarkAdvanced: false } : {}) });
+  } else if (report.outcome === 'cancelled') {
+    process.stderr.write(`${cancelledLine(handle.workflowId, outcome)}\n`);
+  } else {
+    process.stderr.write(`${color.red('Sync failed')}: ${formatFailure(report)}\n`);
+    process.stderr.write(color.dim(`The watermark was not advanced; see the run in the Web UI or \`pipeline sync --help\`.\n`));
+  }
+  throw new CliError('', report.exitCode);
 }
 
 async function cancelSync(client: Client, store: ConnectionStore, connectionId: string, stream: string | undefined, namePrefix: string, json: boolean): Promise<void> {
@@ -94,10 +150,17 @@ async function cancelSync(client: Client, store: ConnectionStore, connectionId: 
   if (!s) throw new CliError(`${record.connectorId} connections have no stream to sync`);
   const handle = client.workflow.getHandle(syncWorkflowId(connectionId, s, namePrefix));
   const status = await handle.describe().then((d) => d.status.name, () => 'NOT_FOUND');
-  if (status !== 'RUNNING') throw new CliError(`No sync of ${connectionId}/${s} is running (${status.toLowerCase()})`);
+  if (status !== 'RUNNING') throw new CliError(`No sync of ${connectionId}/${s} is running (${status.toLowerCase().replace('_', ' ')})`);
   await handle.cancel();
-  // The workflow stops after the page in flight; its watermark is not advanced, so nothing is skipped.
-  await handle.result().catch(() => undefined);
-  if (json) printJson({ cancelled: handle.workflowId });
-  else process.stdout.write(`Cancelled ${handle.workflowId}. The next sync starts from the last completed run's watermark.\n`);
+  // The page in flight is interrupted (its activity heartbeats); the saved watermark is not advanced.
+  const ended = await handle.result().then(() => 'completed' as const, (err: unknown) => failureReport(err)?.outcome ?? 'failed');
+  if (ended === 'completed') {
+    // The cancel came while the run was saving its last page's results: it finished instead.
+    if (json) printJson({ workflowId: handle.workflowId, cancelled: false, outcome: 'completed' });
+    else process.stdout.write(`${handle.workflowId} had already landed every page and completed before the cancel took effect.\n`);
+    return;
+  }
+  const outcome = await outcomeOf(handle);
+  if (json) printJson({ workflowId: handle.workflowId, cancelled: ended === 'cancelled', outcome: ended, ...(outcome ? { pages: outcome.pages, records: outcome.records, watermarkAdvanced: false } : {}) });
+  else process.stdout.write(`${cancelledLine(handle.workflowId, outcome)}\n`);
 }

@@ -4,12 +4,14 @@ import { createConnectionStore } from '../../connections/index.js';
 import { reportVersionWarnings } from '../../connections/version-warnings.js';
 import { getConnector } from '../../registry/index.js';
 import { createSink } from '../../sinks/index.js';
+import { createLeases } from '../../policies/leases.js';
 import { temporalConnectionOptions } from '../../temporal/connection-options.js';
 import { loadSettings } from '../../settings.js';
 import { createPipelineWorker } from '../../temporal/worker.js';
 import { dataConverterFromEnv } from '../../temporal/codec.js';
 import { installQuietRuntime } from '../local-stack.js';
 import { CliError } from '../output.js';
+import { describeRateMode } from '../rate-mode.js';
 
 export async function workerCommand(opts: { connectors?: string }): Promise<void> {
   const settings = loadSettings();
@@ -24,6 +26,7 @@ export async function workerCommand(opts: { connectors?: string }): Promise<void
   }
   const sink = createSink(settings);
   const store = createConnectionStore(settings);
+  const leases = await createLeases(settings);
   const worker = await createPipelineWorker({
     connection,
     namespace: settings.namespace,
@@ -33,6 +36,9 @@ export async function workerCommand(opts: { connectors?: string }): Promise<void
     dataConverter: dataConverterFromEnv(),
     ...(settings.policyOverrides ? { policyOverrides: settings.policyOverrides } : {}),
     ...(connectors ? { connectors } : {}),
+    rateMode: settings.rateMode,
+    leases,
+    onRateMode: (d) => process.stderr.write(`${describeRateMode(d)}\n`),
   });
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);
@@ -42,5 +48,6 @@ export async function workerCommand(opts: { connectors?: string }): Promise<void
   await worker.run();
   await sink.close();
   await store.close?.();
+  await leases.close?.();
   await connection.close();
 }

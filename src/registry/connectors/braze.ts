@@ -57,11 +57,12 @@ export const braze = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'workspace (REST API key on its instance)', fields: ['restEndpoint', 'apiKey'], source: 'https://www.braze.com/docs/api/api_limits/' },
   policy: definePolicy({
     source: 'https://www.braze.com/docs/api/api_limits/',
     // /users/track allows 3,000 requests per 3 s (1,000/s) per workspace, shared with every other
     // integration of the workspace: half of it, each request carrying up to 75 objects.
-    rate: { requestsPerSecond: 500, concurrency: 50 },
+    rate: { requestsPerSecond: 500 },
     retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 8 },
     timeouts: { requestMs: 15_000, startToCloseMs: 45_000, scheduleToCloseMs: 30 * 60_000 },
   }),

@@ -145,10 +145,11 @@ const definition = defineConnector({
   ],
   refine: requireGroupForV2,
   apiVersion: CENSUS_VERSIONS,
+  rateScope: { by: 'workspace (API token)', fields: ['apiToken'], source: 'https://fivetran.com/docs/activations/rest-api/api-reference/v2/activations-apis/syncs/trigger-a-sync-run' },
   policy: definePolicy({
     source: 'https://fivetran.com/docs/activations/rest-api/api-reference/v2/activations-apis/syncs/trigger-a-sync-run',
     // Census publishes no rate limit; a trigger plus spaced status polls need little, so stay low.
-    rate: { requestsPerSecond: 2, concurrency: 5 },
+    rate: { requestsPerSecond: 2 },
     retry: { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 5 * 60_000, maximumAttempts: 8 },
     // Trigger and status are single short requests: the workflow polls syncStatus with durable timers
     // between activities, so no activity outlives one call (plus its retries) and none heartbeats.

@@ -129,11 +129,12 @@ export const databricks = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'workspace', fields: ['host'], source: 'https://docs.databricks.com/api/workspace/statementexecution' },
   policy: definePolicy({
     source: 'https://docs.databricks.com/api/workspace/statementexecution',
     // Databricks throttles per workspace (429 + Retry-After) without published numbers; the warehouse's
     // own queue is the real limit, so few statements run at once.
-    rate: { requestsPerSecond: 5, concurrency: 4 },
+    rate: { requestsPerSecond: 5 },
     retry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maximumIntervalMs: 2 * 60_000, maximumAttempts: 6 },
     // One call can wait up to 50 s server-side (wait_timeout), so a request gets 65 s. Trigger and status
     // are single requests (the workflow polls with durable timers between them), so an attempt needs no

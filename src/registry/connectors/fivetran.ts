@@ -103,6 +103,7 @@ export const fivetran = defineConnector({
   ],
   // Trial accounts get their own, far smaller budget (the accountPlan field); paid ones keep the policy's.
   connectionBudget: (config) => (config.accountPlan === 'trial' ? FIVETRAN_TRIAL_BUDGET : null),
+  rateScope: { by: 'account (API key)', fields: ['apiKey'], source: 'https://fivetran.com/docs/rest-api/rate-limiting' },
   policy: definePolicy({
     source: 'https://fivetran.com/docs/rest-api/rate-limiting',
     // Account-wide rolling limit of 20,000 requests/h on paid and Free plans. Every trigger and every
@@ -110,7 +111,7 @@ export const fivetran = defineConnector({
     // under a fifth of the limit, because the same account's other API clients (Terraform, scripts,
     // other engines) draw on it too and a trigger plus spaced polls needs no more. Trigger and status
     // are not source-interaction calls (those are setup tests and schema reloads, 5,000/h).
-    rate: { requestsPerSecond: 1, concurrency: 5 },
+    rate: { requestsPerSecond: 1 },
     retry: { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 5 * 60_000, maximumAttempts: 8 },
     // Trigger and status are single short requests: the workflow polls syncStatus with durable timers
     // between activities, so no activity outlives one call (plus its retries) and none heartbeats.

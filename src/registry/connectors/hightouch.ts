@@ -65,10 +65,11 @@ export const hightouch = defineConnector({
     },
   ],
   refine: exactlyOneSync,
+  rateScope: { by: 'workspace (API key)', fields: ['apiKey'], source: 'https://hightouch.com/docs/developer-tools/api-guide#hightouch-api-rate-limits' },
   policy: definePolicy({
     source: 'https://hightouch.com/docs/developer-tools/api-guide#hightouch-api-rate-limits',
     // 200 requests per 10 s (20/s) per workspace; half of it, since status polls share the budget.
-    rate: { requestsPerSecond: 10, concurrency: 5 },
+    rate: { requestsPerSecond: 10 },
     retry: { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 5 * 60_000, maximumAttempts: 8 },
     // Trigger and status are single short requests: the workflow polls syncStatus with durable timers
     // between activities, so no activity outlives one call (plus its retries) and none heartbeats.

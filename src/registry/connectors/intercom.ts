@@ -101,11 +101,12 @@ export const intercom = defineConnector({
     },
   ],
   apiVersion: INTERCOM_VERSIONS,
+  rateScope: { by: 'app in a workspace (access token)', fields: ['accessToken'], source: 'https://developers.intercom.com/docs/references/rest-api/errors/rate-limiting' },
   policy: definePolicy({
     source: 'https://developers.intercom.com/docs/references/rest-api/errors/rate-limiting',
     // 10,000 calls/min per app (about 166/s), enforced in 10-second windows, and 25,000/min per
     // workspace shared with every other app: 100/s leaves room for the rest.
-    rate: { requestsPerSecond: 100, concurrency: 20 },
+    rate: { requestsPerSecond: 100 },
     retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 8 },
     timeouts: { requestMs: 15_000, startToCloseMs: 45_000, scheduleToCloseMs: 30 * 60_000 },
   }),

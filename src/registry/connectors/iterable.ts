@@ -74,13 +74,14 @@ export const iterable = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'project (API key)', fields: ['apiKey'], source: ITERABLE_SWAGGER },
   policy: definePolicy({
     source: ITERABLE_SWAGGER,
     // Every send is one POST /api/events/track, so its own per-project limit is the budget. The
     // connection check's /api/channels limit (100/s) does not bind: it is one call per check.
     // Concurrency per worker is raised with the rate: at 5 in flight and ~100 ms per call a worker
     // could not pass ~50/s, far from the limit; several workers share the 2,000/s server-side.
-    rate: { requestsPerSecond: ITERABLE_RATE_LIMITS['/api/events/track'], concurrency: 50 },
+    rate: { requestsPerSecond: ITERABLE_RATE_LIMITS['/api/events/track'] },
     retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 8 },
     timeouts: { requestMs: 15_000, startToCloseMs: 45_000, scheduleToCloseMs: 30 * 60_000 },
   }),

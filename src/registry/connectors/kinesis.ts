@@ -140,6 +140,7 @@ export const kinesis = defineConnector({
     },
   ],
   refine: streamAndCredentialRules,
+  rateScope: { by: 'stream', fields: ['region', 'streamName', 'streamArn'], source: 'https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html' },
   policy: definePolicy({
     source: 'https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html',
     // A shard takes 1,000 records/s and 1 MiB/s of writes ("Individual shard throughput limit of 1 MB/s
@@ -150,7 +151,7 @@ export const kinesis = defineConnector({
     // changes with resharding, and on-demand streams scale by themselves); and Kinesis reports an
     // exceeded shard per record (ProvisionedThroughputExceededException), which the engine retries
     // with backoff for the throttled records only.
-    rate: { requestsPerSecond: 500, concurrency: 50 },
+    rate: { requestsPerSecond: 500 },
     // ProvisionedThroughputExceededException arrives as a 400; it is retried with backoff like a 429.
     retry: { initialIntervalMs: 500, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 10 },
     timeouts: { requestMs: 10_000, startToCloseMs: 30_000, scheduleToCloseMs: 15 * 60_000 },

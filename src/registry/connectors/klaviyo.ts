@@ -109,11 +109,12 @@ export const klaviyo = defineConnector({
     },
   ],
   apiVersion: KLAVIYO_REVISIONS,
+  rateScope: { by: 'account (private API key)', fields: ['privateApiKey'], source: 'https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling' },
   policy: definePolicy({
     source: 'https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling',
     // Create Event: burst 350/s, steady 3,500/min (about 58/s) per account for private keys. The steady
     // figure is what a long send sustains.
-    rate: { requestsPerSecond: 50, concurrency: 20 },
+    rate: { requestsPerSecond: 50 },
     retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 8 },
     timeouts: { requestMs: 15_000, startToCloseMs: 45_000, scheduleToCloseMs: 30 * 60_000 },
   }),

@@ -89,11 +89,13 @@ export const mailchimp = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'API key', fields: ['apiKey'], source: 'https://mailchimp.com/developer/marketing/guides/run-async-requests-batch-endpoint/' },
   policy: definePolicy({
     source: 'https://mailchimp.com/developer/marketing/guides/run-async-requests-batch-endpoint/',
     // No per-second quota, but 10 simultaneous connections per key, shared with every other app on
     // the key: the default takes a share of them (maxConnections), see connectionBudget.
-    rate: { requestsPerSecond: 10, concurrency: MAILCHIMP_DEFAULT_CONNECTIONS },
+    // Per worker, 10 pages in flight at most (pages of 1000 full members are large); per API key, the share.
+    rate: { requestsPerSecond: 10, concurrency: 10, concurrencyPerKey: MAILCHIMP_DEFAULT_CONNECTIONS },
     retry: { initialIntervalMs: 2_000, maximumIntervalMs: 60_000, maximumAttempts: 10 },
     // Pages of 1000 full member records can take a while to render.
     timeouts: { requestMs: 60_000, startToCloseMs: 180_000, scheduleToCloseMs: 30 * 60_000 },

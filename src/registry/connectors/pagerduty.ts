@@ -68,10 +68,11 @@ export const pagerduty = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'integration (routing) key', fields: ['routingKey'], source: 'https://developer.pagerduty.com/docs/events-api-v2/rate-limits/' },
   policy: definePolicy({
     source: 'https://developer.pagerduty.com/docs/events-api-v2/rate-limits/',
     // About 120 events per minute per integration key (rolling 60 s), i.e. 2/s.
-    rate: { requestsPerSecond: 2, concurrency: 2 },
+    rate: { requestsPerSecond: 2 },
     // A 429 drops the event; PagerDuty suggests a few retries about 30 s apart. Safe to repeat: dedup_key.
     retry: { initialIntervalMs: 30_000, backoffCoefficient: 1, maximumIntervalMs: 30_000, maximumAttempts: 5 },
     timeouts: { requestMs: 10_000, startToCloseMs: 30_000, scheduleToCloseMs: 10 * 60_000 },

@@ -56,11 +56,12 @@ export const postmark = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'server (server token)', fields: ['serverToken'], source: 'https://postmarkapp.com/developer/api/overview' },
   policy: definePolicy({
     source: 'https://postmarkapp.com/developer/api/overview',
     // Postmark publishes no numeric limit and answers 429 when pushed; 10/s is a conservative start
     // (the batch endpoint carries up to 500 messages per request).
-    rate: { requestsPerSecond: 10, concurrency: 5 },
+    rate: { requestsPerSecond: 10 },
     retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 6 },
     timeouts: { requestMs: 15_000, startToCloseMs: 45_000, scheduleToCloseMs: 30 * 60_000 },
   }),

@@ -69,11 +69,12 @@ export const segment = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'source (write key)', fields: ['writeKey'], source: 'https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/' },
   policy: definePolicy({
     source: 'https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/',
     // Segment asks to stay below about 1,000 requests/s per workspace; half of it leaves room for the
     // workspace's other sources.
-    rate: { requestsPerSecond: 500, concurrency: 50 },
+    rate: { requestsPerSecond: 500 },
     retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 8 },
     timeouts: { requestMs: 10_000, startToCloseMs: 30_000, scheduleToCloseMs: 30 * 60_000 },
   }),

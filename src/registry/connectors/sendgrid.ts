@@ -68,11 +68,12 @@ export const sendgrid = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'account (API key)', fields: ['apiKey'], source: 'https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/rate-limits' },
   policy: definePolicy({
     source: 'https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/rate-limits',
     // SendGrid publishes no per-endpoint table; it reports limits in X-RateLimit-* headers. 10/s is a
     // conservative start, each request carrying up to 1,000 recipients.
-    rate: { requestsPerSecond: 10, concurrency: 5 },
+    rate: { requestsPerSecond: 10 },
     retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 6 },
     timeouts: { requestMs: 15_000, startToCloseMs: 45_000, scheduleToCloseMs: 30 * 60_000 },
   }),

@@ -105,10 +105,11 @@ export const shopify = defineConnector({
     },
   ],
   apiVersion: SHOPIFY_VERSIONS,
+  rateScope: { by: 'store', fields: ['shopDomain'], source: 'https://shopify.dev/docs/api/admin-rest/usage/rate-limits' },
   policy: definePolicy({
     source: 'https://shopify.dev/docs/api/admin-rest/usage/rate-limits',
     // Leaky bucket: 40 requests, refilled at 2/s on standard plans.
-    rate: { requestsPerSecond: 2, concurrency: 2 },
+    rate: { requestsPerSecond: 2, burst: 40 },
     retry: { initialIntervalMs: 1_000, maximumIntervalMs: 30_000, maximumAttempts: 10 },
     timeouts: { requestMs: 30_000, startToCloseMs: 120_000, scheduleToCloseMs: 30 * 60_000 },
     pull: { defaultPageSize: 250, maxPageSize: 250, overlapMs: 60_000 },

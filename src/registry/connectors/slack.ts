@@ -58,11 +58,12 @@ export const slack = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'webhook (its channel)', fields: ['webhookUrl'], source: 'https://api.slack.com/docs/rate-limits' },
   policy: definePolicy({
     source: 'https://docs.slack.dev/apis/web-api/rate-limits',
     // Slack allows 1 message/s per webhook with short bursts. The limit is applied per connector task
     // queue, so it is conservative when several webhooks share it.
-    rate: { requestsPerSecond: 1, concurrency: 1 },
+    rate: { requestsPerSecond: 1 },
     retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 6 },
     timeouts: { requestMs: 10_000, startToCloseMs: 30_000, scheduleToCloseMs: 10 * 60_000 },
   }),

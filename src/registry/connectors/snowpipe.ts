@@ -127,11 +127,12 @@ export const snowpipe = defineConnector({
     },
   ],
   refine: requirePassphraseForEncryptedKey,
+  rateScope: { by: 'account', fields: ['accountIdentifier'], source: 'https://docs.snowflake.com/en/user-guide/data-load-snowpipe-rest-apis' },
   policy: definePolicy({
     source: 'https://docs.snowflake.com/en/user-guide/data-load-snowpipe-rest-apis',
     // Snowflake publishes no request rate for insertFiles; one call carries up to 5,000 files, so a few
     // calls per second is plenty and keeps loadHistoryScan/insertReport clear of 429s.
-    rate: { requestsPerSecond: 5, concurrency: 2 },
+    rate: { requestsPerSecond: 5 },
     retry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 8 },
     timeouts: { requestMs: 30_000, startToCloseMs: 90_000, scheduleToCloseMs: 30 * 60_000 },
   }),

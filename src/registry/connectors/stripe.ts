@@ -69,11 +69,12 @@ export const stripe = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'account (secret key)', fields: ['secretKey'], source: 'https://docs.stripe.com/rate-limits' },
   policy: definePolicy({
     source: 'https://docs.stripe.com/rate-limits',
     // 100 req/s in live mode but 25 in test mode, plus a default 25 req/s per endpoint on newer
     // accounts: 25 is safe in both modes. A concurrency limiter also applies, so stay modest.
-    rate: { requestsPerSecond: 25, concurrency: 5 },
+    rate: { requestsPerSecond: 25 },
     retry: { initialIntervalMs: 1_000, maximumIntervalMs: 30_000, maximumAttempts: 10 },
     timeouts: { requestMs: 30_000, startToCloseMs: 120_000, scheduleToCloseMs: 30 * 60_000 },
     pull: { defaultPageSize: 100, maxPageSize: 100, overlapMs: 60_000 },

@@ -111,11 +111,12 @@ export const teams = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'webhook', fields: ['webhookUrl'], source: 'https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using' },
   policy: definePolicy({
     source: 'https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using',
     // Legacy connector webhooks are throttled above 4 requests/s; Workflows inherit Power Automate
     // limits, which are not published as a per-webhook figure, so the legacy figure is used for both.
-    rate: { requestsPerSecond: 4, concurrency: 2 },
+    rate: { requestsPerSecond: 4 },
     retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 6 },
     timeouts: { requestMs: 15_000, startToCloseMs: 45_000, scheduleToCloseMs: 10 * 60_000 },
   }),

@@ -97,11 +97,12 @@ export const twilio = defineConnector({
     },
   ],
   refine: requireSender,
+  rateScope: { by: 'account', fields: ['accountSid'], source: 'https://www.twilio.com/docs/api/errors/20429' },
   policy: definePolicy({
     source: 'https://www.twilio.com/docs/api/errors/20429',
     // Twilio limits concurrent REST requests per account (429 / 20429, never processed, safe to retry);
     // accepted messages then queue at each sender's own throughput (about 1 msg/s for a US long code).
-    rate: { requestsPerSecond: 10, concurrency: 5 },
+    rate: { requestsPerSecond: 10 },
     retry: { initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 6 },
     timeouts: { requestMs: 15_000, startToCloseMs: 45_000, scheduleToCloseMs: 30 * 60_000 },
   }),

@@ -93,11 +93,12 @@ export const whatsapp = defineConnector({
     },
   ],
   apiVersion: WHATSAPP_VERSIONS,
+  rateScope: { by: 'business phone number', fields: ['phoneNumberId'], source: 'https://developers.facebook.com/docs/whatsapp/throughput' },
   policy: definePolicy({
     source: 'https://developers.facebook.com/docs/whatsapp/throughput',
     // 80 msg/s per number by default (1,000 after an automatic upgrade), but coexistence numbers are fixed
     // at 20 msg/s: the lowest documented figure is the safe default for a shared task queue.
-    rate: { requestsPerSecond: 20, concurrency: 10 },
+    rate: { requestsPerSecond: 20 },
     // Pair rate limit (131056) is about one message per 6 s to the same user: back off at least that long.
     retry: { initialIntervalMs: 6_000, backoffCoefficient: 2, maximumIntervalMs: 120_000, maximumAttempts: 6 },
     timeouts: { requestMs: 15_000, startToCloseMs: 45_000, scheduleToCloseMs: 30 * 60_000 },

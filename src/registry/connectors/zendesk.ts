@@ -76,11 +76,12 @@ export const zendesk = defineConnector({
       },
     },
   ],
+  rateScope: { by: 'account (subdomain)', fields: ['subdomain'], source: 'https://developer.zendesk.com/api-reference/introduction/rate-limits/' },
   policy: definePolicy({
     source: 'https://developer.zendesk.com/api-reference/introduction/rate-limits/',
     // Limits are per account per minute and depend on the plan (Team 200 … Enterprise Plus 2,500), shared
     // with every other integration. 3/s (180/min) stays under the smallest plan.
-    rate: { requestsPerSecond: 3, concurrency: 3 },
+    rate: { requestsPerSecond: 3 },
     retry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 8 },
     timeouts: { requestMs: 15_000, startToCloseMs: 45_000, scheduleToCloseMs: 30 * 60_000 },
   }),

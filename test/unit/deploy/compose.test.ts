@@ -231,7 +231,7 @@ describe('temporal-docker-compose.yml', () => {
     expect(existsSync(host!)).toBe(true);
 
     const config = parse(readFileSync(host!, 'utf8')) as Record<string, { value: unknown; constraints?: unknown }[]>;
-    const keys = ['history.transferProcessorMaxPollRPS', 'history.timerProcessorMaxPollRPS', 'history.visibilityProcessorMaxPollRPS', 'matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions'];
+    const keys = ['history.transferProcessorMaxPollRPS', 'history.timerProcessorMaxPollRPS', 'history.visibilityProcessorMaxPollRPS', 'matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions', 'matching.useNewMatcher', 'matching.enableFairness'];
     expect(Object.keys(PIPELINE_DYNAMIC_CONFIG).sort()).toEqual([...keys].sort());
     for (const [key, value] of Object.entries(PIPELINE_DYNAMIC_CONFIG)) {
       expect(config[key], key).toEqual([{ value, constraints: {} }]);
