@@ -14,7 +14,11 @@ export interface FaultSettings {
   slow: { count: number; ms: number };
   /** The next N data requests answer 429 with Retry-After: 1. */
   rateLimitStorm: number;
-  /** Steady limit: Shopify's leaky bucket (40 deep, leaking this rate), token bucket elsewhere. */
+  /**
+   * Steady limit, per tenant: each tenant gets its own bucket at this rate (Shopify: a leaky bucket
+   * of the shop's size, 40 by default, leaking this rate; token bucket elsewhere), replacing the
+   * tenant's own limit while set.
+   */
   rateLimit: { requestsPerSecond: number } | null;
 }
 

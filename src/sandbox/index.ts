@@ -1,29 +1,87 @@
 // Local emulators of the three pull sources (Shopify orders, Stripe charges, Mailchimp members), for
 // the demo, the integration tests and the benchmarks. Executors reach them through
 // CallOptions.baseUrlOverride (sandbox mode only).
-import { sandboxCredentials, type SandboxCredentials } from './credentials.js';
+//
+// Tenants. Providers limit per credential: per shop on Shopify, per account (secret key) on Stripe,
+// per API key on Mailchimp. Each emulator can serve several tenants, each with its own data set,
+// credentials and limits. Through the sandbox override every request reaches the same loopback host,
+// so the credential a request presents names its tenant (X-Shopify-Access-Token, Stripe's Bearer
+// key, Mailchimp's Basic key); an unknown one gets the provider's 401.
+//
+//   startSandbox()    one tenant per emulator, named "default", with the historical credentials
+//                     (sandbox.credentials.shopify/stripe/mailchimp) and data, and no rate limit but
+//                     Mailchimp's 10 simultaneous connections, exactly as before tenants existed.
+//   startSandbox({ tenants: {
+//     shopify: [{ name: 'big', orders: 50_000 }, ...Array.from({ length: 19 }, (_, k) => ({ name: `shop-${k + 1}`, orders: 1000 })),
+//               { name: 'flagship', plan: 'plus' }],
+//     stripe: [{ name: 'acct-a', charges: 5000, mode: 'live' }, { name: 'acct-b' }],
+//     mailchimp: [{ name: 'key-a' }, { name: 'key-b', maxConnections: 3 }],
+//   } })
+//     A provider listed declares its tenants (the default one is then gone); one left out keeps its
+//     default tenant. Declared tenants get the provider's documented limits unless told otherwise:
+//       Shopify   a leaky bucket per shop, 40 deep, leaking 2/s (plan advanced 4/s, plus 20/s,
+//                 enterprise 40/s; `bucket: { size, leakPerSecond }` overrides, `bucket: null` lifts
+//                 it). Past it: 429, Retry-After: 2.0 and X-Shopify-Shop-Api-Call-Limit: 40/40, the
+//                 header reporting that shop's bucket on every answer.
+//       Stripe    a token bucket per key holding one second: 25 requests/s in test mode, 100 in live
+//                 mode (`requestsPerSecond` overrides, null lifts it). Past it: 429 with the error
+//                 body {"error": {"type": "invalid_request_error", "code": "rate_limit", ...}},
+//                 Stripe-Should-Retry: true and Retry-After.
+//       Mailchimp 10 simultaneous requests per key (`maxConnections`, null lifts it); the next one
+//                 is answered 429 problem+json without Retry-After until one of the 10 is answered.
+//     Credentials are derived from the seed and the tenant's name (the same for the same pair):
+//     sandbox.credentials.tenants.shopify['shop-1'] = { shopDomain: 'shop-1.myshopify.com',
+//     accessToken: 'shpat_sandbox_…' }, .stripe['acct-a'] = { secretKey: 'sk_live_sandbox…' },
+//     .mailchimp['key-a'] = { apiKey: '<32 hex>-us6', listId }: exactly the connector config fields.
+//     sandbox.credentials.shopify/stripe/mailchimp are the first tenant's. Data sets are seeded by the
+//     seed and the name too, and built at start like the single ones (a compact core, records
+//     rendered on demand: 50,000 orders take some 50 ms), so no tenant's first request stalls the
+//     others. Each shop's ids lie in their own range (by position), so no two shops share an order,
+//     line item or customer id. A Host header naming another shop (<other>.myshopify.com) is
+//     refused 401, as Shopify refuses a token on a shop it is not for.
+//
+// Faults (emulator.faults, POST /_sandbox/faults) belong to the emulator, not to a tenant: latencyMs
+// delays every request of every tenant; the counted faults (fail5xx, malformed, slow,
+// rateLimitStorm) are consumed by whichever requests come first. The rateLimit fault applies per
+// tenant: while set, each tenant gets its own bucket at that rate (Shopify: leaking into the shop's
+// bucket size; others: a one-second token bucket), replacing the tenant's own limit until lifted.
+//
+// Counting (emulator.stats(), GET /_sandbox/stats): totals as before, plus `since` and `byKey`, per
+// tenant name (never a credential): requests, byStatus, rateLimited (429s), inFlight, maxInFlight (the
+// most of its requests in flight at once, refused ones included) and perSecond (counts by arrival
+// second since `since`). resetStats() (POST /_sandbox/stats/reset) clears them and restarts `since`.
+// Each logged request carries `key`, its tenant's name, once accepted as that tenant's.
+// records(tenant?) and mutate(opts, tenant?) (admin: ?tenant=name) act on one tenant's data set, the
+// first by default; GET /_sandbox/tenants lists names, record counts and limits.
+import { sandboxCredentials, type SandboxCredentials, type TenantCredentials } from './credentials.js';
 import type { FaultSettings } from './faults.js';
-import { mailchimpApi } from './mailchimp.js';
-import { MailchimpMembers } from './mailchimp-data.js';
 import { EmulatorServer } from './server.js';
-import { shopifyApi, type ShopifyTokenScopes } from './shopify.js';
-import { ShopifyOrders } from './shopify-data.js';
-import { stripeApi } from './stripe.js';
-import { StripeCharges } from './stripe-data.js';
+import type { ShopifyTokenScopes } from './shopify.js';
+import { mailchimpProvider, shopifyProvider, stripeProvider, type SandboxTenants } from './tenants.js';
 import type { Emulator } from './types.js';
 
 export type { FaultController, FaultSettings, FailStatus } from './faults.js';
-export type { SandboxCredentials } from './credentials.js';
-export type { Emulator, EmulatorStats, MutateOptions, MutateResult, RecordSummary, RecordedRequest } from './types.js';
+export type { MailchimpTenantCredentials, SandboxCredentials, ShopifyTenantCredentials, StripeTenantCredentials, TenantCredentials } from './credentials.js';
+export type { Emulator, EmulatorStats, KeyStats, MutateOptions, MutateResult, RecordSummary, RecordedRequest } from './types.js';
 export { STRIPE_SANDBOX_API_VERSION } from './stripe.js';
-export { SANDBOX_SHOPIFY_SCOPES, shopifyServedVersion, type ShopifyTokenScopes } from './shopify.js';
+export { SANDBOX_SHOPIFY_SCOPES, SHOPIFY_PLAN_RATES, shopifyServedVersion, type ShopifyPlan, type ShopifyTokenScopes } from './shopify.js';
+export { MAILCHIMP_SANDBOX_CONNECTIONS } from './mailchimp.js';
+export {
+  DEFAULT_TENANT,
+  SHOPIFY_BUCKET_SIZE,
+  STRIPE_MODE_RATES,
+  type MailchimpTenantOptions,
+  type SandboxTenants,
+  type ShopifyTenantOptions,
+  type StripeTenantOptions,
+} from './tenants.js';
 
 export const DEFAULT_SANDBOX_SIZE = 2500;
 
 export interface SandboxOptions {
   /** Seed of every generated value (default 1). */
   seed?: number;
-  /** Records per data set (default 2,500 each). */
+  /** Records per data set (default 2,500 each); declared tenants without a size of their own use these too. */
   sizes?: { orders?: number; charges?: number; members?: number };
   /** Listening address (default 127.0.0.1). */
   host?: string;
@@ -31,20 +89,23 @@ export interface SandboxOptions {
   ports?: { shopify?: number; stripe?: number; mailchimp?: number };
   /** Initial fault settings, applied to all three emulators. */
   faults?: Partial<FaultSettings>;
-  /** Steady rate limit for all three (overrides faults.rateLimit); default null = none. */
+  /** Steady rate limit for all three, per tenant (overrides faults.rateLimit); default null = none. */
   rateLimit?: { requestsPerSecond: number } | null;
   /**
-   * More Shopify Admin API tokens, each with the scopes it is granted (e.g. one without read_orders,
-   * to see testConnection refuse it). The sandbox's own token has SANDBOX_SHOPIFY_SCOPES.
+   * More Shopify Admin API tokens of the first shop, each with the scopes it is granted (e.g. one
+   * without read_orders, to see testConnection refuse it). The shops' own tokens have SANDBOX_SHOPIFY_SCOPES.
    */
   shopifyTokens?: ShopifyTokenScopes;
+  /** Several tenants per emulator (see the module header); a provider left out keeps its default tenant. */
+  tenants?: SandboxTenants;
 }
 
 export interface Sandbox {
   shopify: Emulator;
   stripe: Emulator;
   mailchimp: Emulator;
-  credentials: SandboxCredentials;
+  /** The first tenant's credentials per provider, and every tenant's under `tenants`. */
+  credentials: SandboxCredentials & { tenants: TenantCredentials };
   close(): Promise<void>;
 }
 
@@ -59,19 +120,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (!Number.isFinite(seed)) throw new Error('sandbox: seed must be a number');
   const host = options.host ?? '127.0.0.1';
   const startMs = Date.now();
-  const credentials = sandboxCredentials(seed);
+  const defaults = sandboxCredentials(seed);
   const faults: Partial<FaultSettings> = { ...(options.faults ?? {}) };
   if (options.rateLimit !== undefined) faults.rateLimit = options.rateLimit;
 
-  const orders = new ShopifyOrders(seed, size(options.sizes?.orders, 'orders'), startMs);
-  const charges = new StripeCharges(seed, size(options.sizes?.charges, 'charges'), startMs);
-  const members = new MailchimpMembers(seed, size(options.sizes?.members, 'members'), startMs, credentials.mailchimp.listId);
+  const ctx = {
+    seed,
+    startMs,
+    sizes: { orders: size(options.sizes?.orders, 'orders'), charges: size(options.sizes?.charges, 'charges'), members: size(options.sizes?.members, 'members') },
+  };
+  const declared = options.tenants ?? {};
+  const shopify = shopifyProvider(ctx, declared.shopify, defaults.shopify, options.shopifyTokens);
+  const stripe = stripeProvider(ctx, declared.stripe, defaults.stripe);
+  const mailchimp = mailchimpProvider(ctx, declared.mailchimp, defaults.mailchimp);
+  const first = <C>(creds: Record<string, C>): C => Object.values(creds)[0]!;
+  const credentials = {
+    shopify: first(shopify.credentials),
+    stripe: first(stripe.credentials),
+    mailchimp: first(mailchimp.credentials),
+    tenants: { shopify: shopify.credentials, stripe: stripe.credentials, mailchimp: mailchimp.credentials },
+  };
 
-  const servers = [
-    new EmulatorServer(shopifyApi(orders, credentials.shopify, options.shopifyTokens), orders, faults),
-    new EmulatorServer(stripeApi(charges, credentials.stripe), charges, faults),
-    new EmulatorServer(mailchimpApi(members, credentials.mailchimp), members, faults),
-  ] as const;
+  const servers = [new EmulatorServer(shopify.spec, faults), new EmulatorServer(stripe.spec, faults), new EmulatorServer(mailchimp.spec, faults)] as const;
+  // Built now rather than on a tenant's first request: a large data set takes a while to generate
+  // and would stall every tenant's requests mid-run.
+  for (const spec of [shopify.spec, stripe.spec, mailchimp.spec]) for (const t of spec.tenants) t.load();
   const ports = [options.ports?.shopify ?? 0, options.ports?.stripe ?? 0, options.ports?.mailchimp ?? 0];
   try {
     await Promise.all(servers.map((s, k) => s.listen(host, ports[k]!)));

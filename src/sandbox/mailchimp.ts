@@ -15,7 +15,8 @@ const ERROR_DOC = 'https://mailchimp.com/developer/marketing/docs/errors/';
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const DEFAULT_COUNT = 10;
 const MAX_COUNT = 1000;
-const MAX_CONNECTIONS = 10;
+/** Simultaneous connections Mailchimp allows per API key. */
+export const MAILCHIMP_SANDBOX_CONNECTIONS = 10;
 // Valid member statuses that this audience has no members in (no transactional or archived data).
 const EMPTY_STATUSES = new Set(['transactional', 'archived']);
 
@@ -93,6 +94,11 @@ function presentedKey(header: string | undefined): string | null {
   return colon < 0 ? null : decoded.slice(colon + 1);
 }
 
+/** The API key a request presents, which names its account on a multi-key emulator. */
+export function mailchimpCredential(ctx: RequestContext): string | null {
+  return presentedKey(ctx.headers.authorization);
+}
+
 /** Mailchimp's partial responses: `fields` wins over `exclude_fields`, on every GET. */
 function project(body: unknown, q: URLSearchParams): unknown {
   const fields = q.get('fields');
@@ -102,7 +108,9 @@ function project(body: unknown, q: URLSearchParams): unknown {
   return body;
 }
 
-export function mailchimpApi(members: MailchimpMembers, creds: MailchimpCredentials): ProviderApi {
+/** `maxConnections`: the key's cap on simultaneous requests, for the 429 text (the server enforces it). */
+export function mailchimpApi(members: MailchimpMembers, creds: MailchimpCredentials, options: { maxConnections?: number } = {}): ProviderApi {
+  const maxConnections = options.maxConnections ?? MAILCHIMP_SANDBOX_CONNECTIONS;
   function intParam(q: URLSearchParams, name: string, fallback: number): number | Reply {
     const v = q.get(name);
     if (v === null || v === '') return fallback;
@@ -184,8 +192,6 @@ export function mailchimpApi(members: MailchimpMembers, creds: MailchimpCredenti
 
   return {
     name: 'mailchimp',
-    limiter: 'token',
-    maxConcurrent: MAX_CONNECTIONS,
 
     authenticate(ctx) {
       if (!ctx.path.startsWith('/3.0')) return null;
@@ -216,7 +222,7 @@ export function mailchimpApi(members: MailchimpMembers, creds: MailchimpCredenti
     rateLimited(reason: LimitReason, retryAfterSec) {
       const reply = problem(429, 'Too Many Requests',
         reason === 'concurrency'
-          ? `You have exceeded the limit of ${MAX_CONNECTIONS} simultaneous connections.`
+          ? `You have exceeded the limit of ${maxConnections} simultaneous connections.`
           : 'You have exceeded the request rate set for this sandbox.');
       // Mailchimp itself sends no Retry-After; the sandbox's steady limit and storm do (tests need it).
       if (retryAfterSec !== null && reason !== 'concurrency') reply.headers = { 'retry-after': String(retryAfterSec) };

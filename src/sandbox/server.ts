@@ -1,9 +1,10 @@
 // HTTP plumbing shared by the three emulators: routing to the provider or the admin endpoints,
-// latency and fault injection, steady rate limiting, JSON replies, the request log and stats.
+// tenants (identified by the credential a request presents), latency and fault injection, each
+// tenant's rate bucket and concurrency cap, JSON replies, the request log and stats (per tenant too).
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Faults, LeakyBucket, TokenBucket, parseFaultSettings, type FailStatus, type FaultSettings, type LimitDecision, type RateLimiter } from './faults.js';
-import type { DataStore, Emulator, EmulatorStats, MutateOptions, MutateResult, RecordSummary, RecordedRequest } from './types.js';
+import type { DataStore, Emulator, EmulatorStats, KeyStats, MutateOptions, MutateResult, RecordSummary, RecordedRequest } from './types.js';
 
 export interface Reply {
   status: number;
@@ -24,14 +25,10 @@ export interface RequestContext {
 
 export type LimitReason = 'steady' | 'storm' | 'concurrency';
 
-/** What each provider module supplies: its routes, auth check and error bodies. */
+/** What each provider module supplies for one tenant: its routes, auth check and error bodies. */
 export interface ProviderApi {
   readonly name: string;
-  /** Shopify: leaky bucket (40 deep); others: token bucket. */
-  readonly limiter: 'leaky' | 'token';
-  /** Simultaneous requests accepted per key (Mailchimp: 10); undefined = unlimited. */
-  readonly maxConcurrent?: number;
-  /** An error reply when the request lacks the right credentials, else null. */
+  /** An error reply when the request lacks this tenant's credentials, else null (also for paths that need none). */
   authenticate(ctx: RequestContext): Reply | null;
   /** Pull endpoints, the only ones fail5xx, malformed and rateLimitStorm apply to. */
   isDataRequest(ctx: RequestContext): boolean;
@@ -43,7 +40,69 @@ export interface ProviderApi {
   decorate?(reply: Reply, info: { callLimitUsed: number; callLimitCapacity: number }): void;
 }
 
+/** A tenant's own limits: what the provider enforces per credential (a shop, an account, an API key). */
+export interface TenantLimits {
+  /**
+   * Requests per second for this credential; null: none. Leaky bucket (Shopify): `burst` is the
+   * bucket size and `requestsPerSecond` its leak; token bucket: `burst` tokens refilled at that rate.
+   */
+  rate: { requestsPerSecond: number; burst: number } | null;
+  /** Simultaneous requests accepted for this credential (Mailchimp: 10); null: unlimited. */
+  maxConcurrent: number | null;
+}
+
+/** One tenant of an emulator: its name (the key in stats), the secrets naming it, its limits, its data. */
+export interface Tenant {
+  readonly name: string;
+  /** Credentials (tokens, keys) that identify this tenant; never logged or reported. */
+  readonly secrets: readonly string[];
+  readonly limits: TenantLimits;
+  /** The tenant's data set and API; built once (memoised), startSandbox builds every tenant's at start. */
+  load(): { api: ProviderApi; store: DataStore };
+}
+
+/** A provider emulator: how requests name their tenant, and its tenants (the first is the default). */
+export interface ProviderSpec {
+  readonly name: string;
+  /** Shopify: leaky bucket; others: token bucket (for tenant limits and the rateLimit fault). */
+  readonly limiter: 'leaky' | 'token';
+  /** The credential the request presents (a token, a key), or null when it presents none. */
+  credentialOf(ctx: RequestContext): string | null;
+  readonly tenants: readonly Tenant[];
+}
+
+/** Live state of one tenant: its bucket, requests in flight and counters. */
+class TenantState {
+  limiter: RateLimiter | null = null;
+  limiterVersion = -1;
+  /** Requests holding one of the tenant's concurrency slots (accepted, not yet answered). */
+  slots = 0;
+  /** Every request of the tenant being served (accepted or refused, until its answer is sent). */
+  active = 0;
+  requests = 0;
+  byStatus: Record<number, number> = {};
+  rateLimited = 0;
+  maxInFlight = 0;
+  perSecond: number[] = [];
+
+  constructor(readonly def: Tenant) {}
+
+  reset(): void {
+    this.requests = 0;
+    this.byStatus = {};
+    this.rateLimited = 0;
+    this.maxInFlight = this.active;
+    this.perSecond = [];
+  }
+
+  stats(): KeyStats {
+    return { requests: this.requests, byStatus: { ...this.byStatus }, rateLimited: this.rateLimited, inFlight: this.active, maxInFlight: this.maxInFlight, perSecond: [...this.perSecond] };
+  }
+}
+
 const MAX_LOG = 20_000;
+// A benchmark running for days must not grow a per-second array without bound (about 3 days).
+const MAX_SECONDS = 262_144;
 const MAX_ADMIN_BODY = 1 << 20;
 // Query keys whose values must never be kept, whatever a client puts there.
 const SECRET_KEY_RE = /key|token|secret|password|auth|signature/i;
@@ -106,30 +165,43 @@ function isMutateOptions(v: unknown): v is MutateOptions {
   return ok(o.update) && ok(o.create) && Object.keys(o).every((k) => k === 'update' || k === 'create');
 }
 
-/** One listening emulator: a provider API over a data set, with faults and bookkeeping. */
+/** One listening emulator: a provider API over its tenants' data sets, with faults and bookkeeping. */
 export class EmulatorServer implements Emulator {
   url = '';
   readonly faults: Faults;
   readonly requests: RecordedRequest[] = [];
+  readonly tenants: readonly string[];
   private byStatus: Record<number, number> = {};
   private count = 0;
+  private epoch = Date.now();
   private readonly server: Server;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private limiter: RateLimiter | null = null;
-  private limiterVersion = -1;
-  private inFlight = 0;
+  private readonly states: TenantState[];
+  private readonly byName = new Map<string, TenantState>();
+  private readonly bySecret = new Map<string, TenantState>();
 
   constructor(
-    private readonly api: ProviderApi,
-    private readonly store: DataStore,
+    private readonly spec: ProviderSpec,
     faults: Partial<FaultSettings>,
   ) {
+    if (spec.tenants.length === 0) throw new Error(`sandbox: ${spec.name} needs at least one tenant`);
     this.faults = new Faults(faults);
+    this.states = spec.tenants.map((t) => new TenantState(t));
+    for (const st of this.states) {
+      if (this.byName.has(st.def.name)) throw new Error(`sandbox: two ${spec.name} tenants are named "${st.def.name}"`);
+      this.byName.set(st.def.name, st);
+      for (const secret of st.def.secrets) {
+        const owner = this.bySecret.get(secret);
+        if (owner) throw new Error(`sandbox: ${spec.name} tenants "${owner.def.name}" and "${st.def.name}" share a credential`);
+        this.bySecret.set(secret, st);
+      }
+    }
+    this.tenants = this.states.map((st) => st.def.name);
     this.server = createServer((req, res) => {
       this.onRequest(req, res).catch((err: unknown) => {
         // A bug in the emulator must not look like a hung provider.
-        process.stderr.write(`[sandbox:${this.api.name}] ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-        if (!res.headersSent) writeReply(res, this.api.serverError(500), false);
+        process.stderr.write(`[sandbox:${this.spec.name}] ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+        if (!res.headersSent) writeReply(res, this.defaultApi().serverError(500), false);
       });
     });
   }
@@ -158,7 +230,9 @@ export class EmulatorServer implements Emulator {
   }
 
   stats(): EmulatorStats {
-    return { requests: this.count, byStatus: { ...this.byStatus } };
+    const byKey: Record<string, KeyStats> = {};
+    for (const st of this.states) byKey[st.def.name] = st.stats();
+    return { requests: this.count, byStatus: { ...this.byStatus }, since: new Date(this.epoch).toISOString(), byKey };
   }
 
   resetStats(): void {
@@ -166,32 +240,63 @@ export class EmulatorServer implements Emulator {
     this.requests.length = 0;
     this.byStatus = {};
     this.count = 0;
+    this.epoch = Date.now();
+    for (const st of this.states) st.reset();
   }
 
-  records(): RecordSummary[] {
-    return this.store.records();
+  records(tenant?: string): RecordSummary[] {
+    return this.tenant(tenant).def.load().store.records();
   }
 
-  mutate(opts: MutateOptions): MutateResult {
-    return this.store.mutate(opts);
+  mutate(opts: MutateOptions, tenant?: string): MutateResult {
+    return this.tenant(tenant).def.load().store.mutate(opts);
   }
 
-  private record(ctx: RequestContext, status: number, arrived: number): void {
+  private tenant(name: string | undefined): TenantState {
+    if (name === undefined) return this.states[0]!;
+    const st = this.byName.get(name);
+    if (!st) throw new Error(`sandbox: no ${this.spec.name} tenant "${name}" (tenants: ${this.tenants.join(', ')})`);
+    return st;
+  }
+
+  /** Answers requests that name no tenant (401 on API paths, 404 elsewhere): the first tenant's API. */
+  private defaultApi(): ProviderApi {
+    return this.states[0]!.def.load().api;
+  }
+
+  private record(ctx: RequestContext, status: number, arrived: number, st: TenantState | null): void {
     this.count++;
     this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
-    this.requests.push({ method: ctx.method, path: ctx.path, query: queryObject(ctx.query), status, at: new Date(arrived).toISOString() });
+    const entry: RecordedRequest = { method: ctx.method, path: ctx.path, query: queryObject(ctx.query), status, at: new Date(arrived).toISOString() };
+    if (st) {
+      entry.key = st.def.name;
+      st.requests++;
+      st.byStatus[status] = (st.byStatus[status] ?? 0) + 1;
+      if (status === 429) st.rateLimited++;
+      const second = Math.min(MAX_SECONDS - 1, Math.max(0, Math.floor((arrived - this.epoch) / 1000)));
+      while (st.perSecond.length <= second) st.perSecond.push(0);
+      st.perSecond[second]!++;
+    }
+    this.requests.push(entry);
     // Long benchmark or demo runs must not grow memory without bound.
     if (this.requests.length > MAX_LOG) this.requests.splice(0, this.requests.length - MAX_LOG);
   }
 
-  private steadyLimit(now: number): LimitDecision | null {
-    const rl = this.faults.rateLimit;
-    if (!rl) return null;
-    if (this.limiterVersion !== this.faults.rateLimitVersion || !this.limiter) {
-      this.limiter = this.api.limiter === 'leaky' ? new LeakyBucket(40, rl.requestsPerSecond) : new TokenBucket(rl.requestsPerSecond);
-      this.limiterVersion = this.faults.rateLimitVersion;
+  /**
+   * The tenant's bucket: while the rateLimit fault is set, one at the fault's rate (Shopify: leaking
+   * into the tenant's bucket size, 40 by default); otherwise the tenant's own limit, if it has one.
+   */
+  private steadyLimit(st: TenantState, now: number): LimitDecision | null {
+    if (st.limiterVersion !== this.faults.rateLimitVersion) {
+      const fault = this.faults.rateLimit;
+      const own = st.def.limits.rate;
+      const leaky = this.spec.limiter === 'leaky';
+      if (fault) st.limiter = leaky ? new LeakyBucket(own?.burst ?? 40, fault.requestsPerSecond) : new TokenBucket(fault.requestsPerSecond);
+      else if (own) st.limiter = leaky ? new LeakyBucket(own.burst, own.requestsPerSecond) : new TokenBucket(own.requestsPerSecond, own.burst);
+      else st.limiter = null;
+      st.limiterVersion = this.faults.rateLimitVersion;
     }
-    return this.limiter.take(now);
+    return st.limiter ? st.limiter.take(now) : null;
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -209,46 +314,64 @@ export class EmulatorServer implements Emulator {
     req.resume();
 
     const delay = this.faults.latencyMs + this.faults.takeSlow();
-    const limitInfo = { callLimitUsed: 1, callLimitCapacity: 40 };
     let reply: Reply;
     let truncate = false;
     let holdsSlot = false;
 
-    const denied = this.api.authenticate(ctx);
+    // The credential names the tenant: through the sandbox override every request reaches the same
+    // host. One naming no tenant is answered by the first tenant's API, which refuses it (401) on
+    // API paths; it is counted in the totals only, under no key.
+    const credential = this.spec.credentialOf(ctx);
+    const named = credential === null ? undefined : this.bySecret.get(credential);
+    const api = (named ?? this.states[0]!).def.load().api;
+    const denied = api.authenticate(ctx);
+    const st = named && !denied ? named : null;
+    if (st) {
+      st.active++;
+      st.maxInFlight = Math.max(st.maxInFlight, st.active);
+    }
+    const limitInfo = { callLimitUsed: 1, callLimitCapacity: 40 };
+
     if (denied) reply = denied;
-    else if (this.api.maxConcurrent !== undefined && this.inFlight >= this.api.maxConcurrent) {
-      reply = this.api.rateLimited('concurrency', null);
+    else if (st && st.def.limits.maxConcurrent !== null && st.slots >= st.def.limits.maxConcurrent) {
+      reply = api.rateLimited('concurrency', null);
     } else {
-      this.inFlight++;
-      holdsSlot = true;
-      const limit = this.steadyLimit(arrived);
+      if (st) {
+        st.slots++;
+        holdsSlot = true;
+      }
+      const limit = st ? this.steadyLimit(st, arrived) : null;
       if (limit) {
         limitInfo.callLimitUsed = limit.used;
-        limitInfo.callLimitCapacity = this.api.limiter === 'leaky' ? limit.capacity : 40;
+        limitInfo.callLimitCapacity = this.spec.limiter === 'leaky' ? limit.capacity : 40;
       }
-      const data = this.api.isDataRequest(ctx);
+      const data = api.isDataRequest(ctx);
       let failStatus: FailStatus | null = null;
       if (limit && !limit.ok) {
-        reply = this.api.rateLimited('steady', Math.max(1, Math.ceil(limit.retryAfterSec)));
+        reply = api.rateLimited('steady', Math.max(1, Math.ceil(limit.retryAfterSec)));
       } else if (data && this.faults.takeStorm()) {
         limitInfo.callLimitUsed = limitInfo.callLimitCapacity;
-        reply = this.api.rateLimited('storm', 1);
+        reply = api.rateLimited('storm', 1);
       } else if (data && (failStatus = this.faults.takeFail5xx()) !== null) {
-        reply = this.api.serverError(failStatus);
+        reply = api.serverError(failStatus);
       } else {
-        reply = this.api.handle(ctx);
+        reply = api.handle(ctx);
         if (data && reply.status >= 200 && reply.status < 300) truncate = this.faults.takeMalformed();
       }
     }
-    this.api.decorate?.(reply, limitInfo);
-    this.record(ctx, reply.status, arrived);
+    api.decorate?.(reply, limitInfo);
+    this.record(ctx, reply.status, arrived, st);
 
+    let done = false;
     const release = () => {
-      if (holdsSlot) {
-        holdsSlot = false;
-        this.inFlight--;
-      }
+      if (done) return;
+      done = true;
+      if (st) st.active--;
+      if (holdsSlot && st) st.slots--;
     };
+    // 'finish' comes as the answer is handed to the socket, before the client can read it, so a client
+    // sending its next request on receipt never finds the slot still taken; 'close' covers aborts.
+    res.once('finish', release);
     res.once('close', release);
     await sleep(delay, this.timers);
     writeReply(res, reply, truncate);
@@ -268,6 +391,10 @@ export class EmulatorServer implements Emulator {
     } else req.resume();
 
     const route = `${ctx.method} ${ctx.path}`;
+    // mutate and records act on one tenant's data set: ?tenant=<name>, the first tenant by default.
+    const tenantName = ctx.query.get('tenant') ?? undefined;
+    const tenant = tenantName === undefined ? this.states[0]! : this.byName.get(tenantName);
+    const noTenant = () => json(404, { error: `no ${this.spec.name} tenant "${tenantName}"`, tenants: this.tenants });
     switch (route) {
       case 'GET /_sandbox/faults':
         return json(200, { faults: this.faults.get() });
@@ -278,19 +405,24 @@ export class EmulatorServer implements Emulator {
           return json(400, { error: err instanceof Error ? err.message : String(err) });
         }
       case 'POST /_sandbox/mutate':
+        if (!tenant) return noTenant();
         if (!isMutateOptions(body)) return json(400, { error: 'body must be {"update"?: n, "create"?: n} with non-negative integers' });
-        return json(200, this.store.mutate(body));
+        return json(200, tenant.def.load().store.mutate(body));
       case 'GET /_sandbox/stats':
         return json(200, this.stats());
       case 'POST /_sandbox/stats/reset':
         this.resetStats();
         return json(200, this.stats());
       case 'GET /_sandbox/records':
-        return json(200, { records: this.store.records() });
+        if (!tenant) return noTenant();
+        return json(200, { records: tenant.def.load().store.records() });
+      case 'GET /_sandbox/tenants':
+        // Names, current record counts and limits; never the credentials.
+        return json(200, { tenants: this.states.map((st) => ({ name: st.def.name, records: st.def.load().store.size, limits: st.def.limits })) });
       default:
         return json(404, {
           error: `no admin endpoint ${route}`,
-          endpoints: ['GET|POST /_sandbox/faults', 'POST /_sandbox/mutate', 'GET /_sandbox/stats', 'POST /_sandbox/stats/reset', 'GET /_sandbox/records'],
+          endpoints: ['GET|POST /_sandbox/faults', 'POST /_sandbox/mutate[?tenant=name]', 'GET /_sandbox/stats', 'POST /_sandbox/stats/reset', 'GET /_sandbox/records[?tenant=name]', 'GET /_sandbox/tenants'],
         });
     }
   }

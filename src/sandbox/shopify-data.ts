@@ -21,6 +21,13 @@ export const SHOP_IANA_TIMEZONE = 'America/Panama';
 
 const ORDER_ID_BASE = 5_510_000_000_000;
 const ORDER_ID_STEP = 1024;
+const LINE_ITEM_ID_BASE = 13_800_000_000_000;
+const CUSTOMER_ID_BASE = 7_100_000_000_000;
+/**
+ * Each shop of a multi-shop emulator gets its own id range (shop k: ids + k * this), so order, line
+ * item and customer ids never collide between shops, as on Shopify. Wide enough for 1M orders a shop.
+ */
+export const SHOP_ID_SPACING = 10_000_000_000;
 const SALT = 0x5109;
 const SALT_REV = 0x510a;
 const SALT_MUTATE = 0x510b;
@@ -56,11 +63,18 @@ export class ShopifyOrders implements DataStore {
   private touched: number[] = [];
   private readonly mutateRng: Rng;
 
+  private readonly idBase: number;
+  private readonly idOffset: number;
+
+  /** `shopIndex`: the shop's position on a multi-shop emulator, which picks its id range (0: the historical ids). */
   constructor(
     private readonly seed: number,
     size: number,
     startMs: number,
+    shopIndex = 0,
   ) {
+    this.idOffset = shopIndex * SHOP_ID_SPACING;
+    this.idBase = ORDER_ID_BASE + this.idOffset;
     const end = Math.floor(startMs / 1000) - 3600;
     const rng = rngFor(seed, SALT);
     for (const upd of sortedSeconds(rng, size, end - 30 * DAY, end)) {
@@ -81,13 +95,13 @@ export class ShopifyOrders implements DataStore {
   }
 
   idOf(i: number): number {
-    return ORDER_ID_BASE + i * ORDER_ID_STEP + (hash32(this.seed, SALT, i, 1) % ORDER_ID_STEP);
+    return this.idBase + i * ORDER_ID_STEP + (hash32(this.seed, SALT, i, 1) % ORDER_ID_STEP);
   }
 
   /** First index whose id is greater than `id` (ids rise with the index). */
   firstIndexAfterId(id: number): number {
-    if (id < ORDER_ID_BASE) return 0;
-    const k = Math.floor((id - ORDER_ID_BASE) / ORDER_ID_STEP);
+    if (id < this.idBase) return 0;
+    const k = Math.floor((id - this.idBase) / ORDER_ID_STEP);
     if (k >= this.size) return this.size;
     return this.idOf(k) > id ? k : k + 1;
   }
@@ -221,8 +235,8 @@ export class ShopifyOrders implements DataStore {
       const quantity = randInt(rng, 1, 3);
       subtotal += product.price * quantity;
       lineItems.push({
-        id: 13_800_000_000_000 + i * 4 + k,
-        admin_graphql_api_id: `gid://shopify/LineItem/${13_800_000_000_000 + i * 4 + k}`,
+        id: LINE_ITEM_ID_BASE + this.idOffset + i * 4 + k,
+        admin_graphql_api_id: `gid://shopify/LineItem/${LINE_ITEM_ID_BASE + this.idOffset + i * 4 + k}`,
         title: product.title,
         name: product.title,
         sku: product.sku,
@@ -286,11 +300,11 @@ export class ShopifyOrders implements DataStore {
       note: rev > 0 ? `edited ${rev} time${rev === 1 ? '' : 's'}` : null,
       customer_locale: 'en',
       customer: {
-        id: 7_100_000_000_000 + customerNo * 7,
+        id: CUSTOMER_ID_BASE + this.idOffset + customerNo * 7,
         email,
         first_name: first,
         last_name: last,
-        admin_graphql_api_id: `gid://shopify/Customer/${7_100_000_000_000 + customerNo * 7}`,
+        admin_graphql_api_id: `gid://shopify/Customer/${CUSTOMER_ID_BASE + this.idOffset + customerNo * 7}`,
       },
       billing_address: { first_name: first, last_name: last, city: place.city, province_code: place.state, country_code: place.country, zip: place.postal },
       line_items: lineItems,

@@ -35,6 +35,38 @@ export const SANDBOX_SHOPIFY_SCOPES: readonly string[] = ['read_all_orders', 're
 /** Extra Admin API tokens the emulator accepts, each with the scopes it was granted. */
 export type ShopifyTokenScopes = Readonly<Record<string, readonly string[]>>;
 
+/** Shopify's plans as its REST rate limits name them, with their leak rates (requests/second). */
+export const SHOPIFY_PLAN_RATES = { standard: 2, advanced: 4, plus: 20, enterprise: 40 } as const;
+export type ShopifyPlan = keyof typeof SHOPIFY_PLAN_RATES;
+
+export interface ShopifyShopOptions {
+  /** shop.json's name (default "Sandbox Shop"). */
+  shopName?: string;
+  /** shop.json's plan (default standard, shown as Shopify's "basic"). */
+  plan?: ShopifyPlan;
+  /** The shop's position on the emulator, for a shop id of its own (default 0). */
+  shopIndex?: number;
+}
+
+const PLAN_NAMES: Record<ShopifyPlan, [string, string]> = {
+  standard: ['basic', 'Basic'],
+  advanced: ['unlimited', 'Advanced Shopify'],
+  plus: ['shopify_plus', 'Shopify Plus'],
+  enterprise: ['shopify_plus', 'Commerce Components'],
+};
+
+/** The Admin API access token a request presents, which names its shop on a multi-shop emulator. */
+export function shopifyCredential(ctx: RequestContext): string | null {
+  const token = ctx.headers['x-shopify-access-token'];
+  return typeof token === 'string' && token !== '' ? token : null;
+}
+
+/** The shop a request's Host names (`<shop>.myshopify.com`, port dropped), or null for any other host. */
+function myshopifyHost(ctx: RequestContext): string | null {
+  const host = (ctx.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+  return host.endsWith('.myshopify.com') ? host : null;
+}
+
 const dayStart = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
 
 /**
@@ -98,8 +130,9 @@ function project(order: Record<string, unknown>, fields: string[] | null): Recor
   return out;
 }
 
-export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials, extraTokens: ShopifyTokenScopes = {}): ProviderApi {
-  const shopId = 60_100_000_000 + (orders.idOf(0) % 1_000_000);
+export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials, extraTokens: ShopifyTokenScopes = {}, options: ShopifyShopOptions = {}): ProviderApi {
+  const shopId = 60_100_000_000 + (options.shopIndex ?? 0) * 1_000_000 + (orders.idOf(0) % 1_000_000);
+  const [planName, planDisplayName] = PLAN_NAMES[options.plan ?? 'standard'];
   const tokenScopes = new Map<string, readonly string[]>([...Object.entries(extraTokens), [creds.accessToken, SANDBOX_SHOPIFY_SCOPES]]);
   const scopesOf = (ctx: RequestContext) => {
     const token = ctx.headers['x-shopify-access-token'];
@@ -198,7 +231,7 @@ export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials, ext
       body: {
         shop: {
           id: shopId,
-          name: 'Sandbox Shop',
+          name: options.shopName ?? 'Sandbox Shop',
           email: 'owner@example.com',
           domain: creds.shopDomain,
           myshopify_domain: creds.shopDomain,
@@ -216,8 +249,8 @@ export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials, ext
           iana_timezone: SHOP_IANA_TIMEZONE,
           shop_owner: 'Sandbox Owner',
           money_format: '${{amount}}',
-          plan_name: 'basic',
-          plan_display_name: 'Basic',
+          plan_name: planName,
+          plan_display_name: planDisplayName,
           has_storefront: true,
           password_enabled: false,
           created_at: created,
@@ -229,12 +262,15 @@ export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials, ext
 
   return {
     name: 'shopify',
-    limiter: 'leaky',
 
     authenticate(ctx) {
       if (!ctx.path.startsWith('/admin/')) return null;
       const token = ctx.headers['x-shopify-access-token'];
-      if (typeof token === 'string' && tokenScopes.has(token)) return null;
+      // Through the sandbox override the host is the emulator's, and the token alone names the shop;
+      // a request whose Host names another shop is refused, as Shopify refuses a token on a shop it
+      // was not issued for.
+      const host = myshopifyHost(ctx);
+      if (typeof token === 'string' && tokenScopes.has(token) && (host === null || host === creds.shopDomain)) return null;
       return errors(401, '[API] Invalid API key or access token (unrecognized login or wrong password)');
     },
 

@@ -56,12 +56,21 @@ function presentedKey(header: string | undefined): string | null {
   return user || null;
 }
 
+/** The secret key a request presents, which names its account on a multi-account emulator. */
+export function stripeCredential(ctx: RequestContext): string | null {
+  return presentedKey(ctx.headers.authorization);
+}
+
 function parseInteger(value: string, param: string): number | Reply {
   if (!/^-?\d+$/.test(value.trim())) return badParam(param, `Invalid integer: ${value}`);
   return Number(value);
 }
 
-export function stripeApi(charges: StripeCharges, creds: StripeCredentials): ProviderApi {
+/** `livemode`: the account's key is a live-mode key, so its objects say livemode: true. */
+export function stripeApi(charges: StripeCharges, creds: StripeCredentials, options: { livemode?: boolean } = {}): ProviderApi {
+  const livemode = options.livemode ?? false;
+  const render = (i: number) => (livemode ? { ...charges.render(i), livemode: true } : charges.render(i));
+
   function listCharges(ctx: RequestContext): Reply {
     const q = ctx.query;
     const range: CreatedRange = { gte: null, lte: null };
@@ -116,7 +125,7 @@ export function stripeApi(charges: StripeCharges, creds: StripeCredentials): Pro
     const page = charges.list(range, anchor, limit);
     return {
       status: 200,
-      body: { object: 'list', data: page.items.map((i) => charges.render(i)), has_more: page.hasMore, url: '/v1/charges' },
+      body: { object: 'list', data: page.items.map(render), has_more: page.hasMore, url: '/v1/charges' },
     };
   }
 
@@ -127,7 +136,7 @@ export function stripeApi(charges: StripeCharges, creds: StripeCredentials): Pro
         object: 'balance',
         available: [{ amount: 0, currency: 'usd', source_types: { card: 0 } }],
         connect_reserved: [{ amount: 0, currency: 'usd' }],
-        livemode: false,
+        livemode,
         pending: [{ amount: 0, currency: 'usd', source_types: { card: 0 } }],
       },
     };
@@ -135,7 +144,6 @@ export function stripeApi(charges: StripeCharges, creds: StripeCredentials): Pro
 
   return {
     name: 'stripe',
-    limiter: 'token',
 
     authenticate(ctx) {
       if (!ctx.path.startsWith('/v1/')) return null;
@@ -165,7 +173,7 @@ export function stripeApi(charges: StripeCharges, creds: StripeCredentials): Pro
         const index = charges.indexOfId(id);
         reply = index < 0
           ? stripeError(404, { message: `No such charge: '${id}'`, type: 'invalid_request_error', param: 'id', code: 'resource_missing' })
-          : { status: 200, body: charges.render(index) };
+          : { status: 200, body: render(index) };
       } else {
         reply = stripeError(404, {
           message: `Unrecognized request URL (${ctx.method}: ${ctx.path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
@@ -183,6 +191,9 @@ export function stripeApi(charges: StripeCharges, creds: StripeCredentials): Pro
     },
 
     rateLimited(_reason: LimitReason, retryAfterSec) {
+      // The body real 429s carry (type invalid_request_error, code rate_limit) and Stripe-Should-Retry
+      // (https://docs.stripe.com/error-handling). Retry-After is not in Stripe's docs; the sandbox
+      // sends it so that clients honouring it (stripe-node does) back off for the bucket's refill.
       const reply = stripeError(429, {
         message: 'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.',
         type: 'invalid_request_error',

@@ -35,11 +35,39 @@ export interface RecordedRequest {
   status: number;
   /** When the request arrived (ISO). */
   at: string;
+  /** The tenant whose credential the request presented, once accepted as that tenant's (absent: none, or refused 401). */
+  key?: string;
+}
+
+/** One tenant's counters, under its name (never its credential). */
+export interface KeyStats {
+  /** Requests authenticated as this tenant, whatever their answer (429s included). */
+  requests: number;
+  byStatus: Record<number, number>;
+  /** Of them, answered 429: the tenant's bucket, its concurrency cap or the rateLimitStorm fault. */
+  rateLimited: number;
+  /** Requests of the tenant being served right now (accepted or refused, until the answer is sent). */
+  inFlight: number;
+  /**
+   * The most requests of the tenant in flight at once since the stats began: the client's
+   * concurrency for this credential as the emulator saw it (refused requests included).
+   */
+  maxInFlight: number;
+  /**
+   * Requests by arrival second: perSecond[s] counts those that arrived in [since + s, since + s + 1)
+   * seconds. Dense (zeros included) up to the last second with a request; sums to `requests`.
+   */
+  perSecond: number[];
 }
 
 export interface EmulatorStats {
+  /** Every provider request (admin endpoints excluded), those naming no tenant included. */
   requests: number;
   byStatus: Record<number, number>;
+  /** Start of second 0 of every `perSecond` (ISO): the emulator's start or the last resetStats(). */
+  since: string;
+  /** Per tenant name, every tenant listed (zeros before its first request). */
+  byKey: Record<string, KeyStats>;
 }
 
 export interface Emulator {
@@ -49,8 +77,12 @@ export interface Emulator {
   stats(): EmulatorStats;
   /** Provider requests in arrival order (admin endpoints excluded); the oldest are dropped past 20,000. */
   requests: RecordedRequest[];
-  records(): RecordSummary[];
-  mutate(opts: MutateOptions): MutateResult;
-  /** Clears `requests` and the counters of `stats()`. */
+  /** Tenant names in declaration order (one, "default", unless tenants were declared). */
+  readonly tenants: readonly string[];
+  /** The records of a tenant's data set (default: the first tenant). Throws for an unknown name. */
+  records(tenant?: string): RecordSummary[];
+  /** Changes a tenant's data set (default: the first tenant). Throws for an unknown name. */
+  mutate(opts: MutateOptions, tenant?: string): MutateResult;
+  /** Clears `requests` and the counters of `stats()`, per tenant too; `since` restarts now. */
   resetStats(): void;
 }

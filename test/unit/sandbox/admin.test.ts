@@ -49,7 +49,13 @@ test('POST /_sandbox/mutate answers the touched ids; GET /_sandbox/stats counts 
   await call(`${sb.mailchimp.url}/3.0/ping`, { headers: {} });
   await call(`${sb.mailchimp.url}/3.0/lists/nope/members`, { headers: mailchimpAuth(sb) });
   const stats = await call(`${sb.mailchimp.url}/_sandbox/stats`);
-  expect(stats.json).toEqual({ requests: 3, byStatus: { 200: 1, 401: 1, 404: 1 } });
+  // The request without a key counts in the totals only; the other two under the default key.
+  expect(stats.json).toEqual({
+    requests: 3,
+    byStatus: { 200: 1, 401: 1, 404: 1 },
+    since: expect.any(String),
+    byKey: { default: { requests: 2, byStatus: { 200: 1, 404: 1 }, rateLimited: 0, inFlight: expect.any(Number), maxInFlight: 1, perSecond: expect.any(Array) } },
+  });
   expect(sb.mailchimp.stats()).toEqual(stats.json);
   const records = await call(`${sb.mailchimp.url}/_sandbox/records`);
   expect(records.json.records).toHaveLength(101);
@@ -61,7 +67,7 @@ test('the request log keeps method, path, parsed query and status, never credent
   await call(`${sb.shopify.url}/admin/api/2025-07/orders.json?status=any&limit=5&fields=id&fields=name`, { headers: shopifyAuth(sb) });
   await call(`${sb.stripe.url}/v1/charges?limit=3&created[gte]=1&api_key=${sb.credentials.stripe.secretKey}`, { headers: stripeAuth(sb) });
   expect(sb.shopify.requests).toEqual([
-    { method: 'GET', path: '/admin/api/2025-07/orders.json', query: { status: 'any', limit: '5', fields: ['id', 'name'] }, status: 200, at: expect.any(String) },
+    { method: 'GET', path: '/admin/api/2025-07/orders.json', query: { status: 'any', limit: '5', fields: ['id', 'name'] }, status: 200, at: expect.any(String), key: 'default' },
   ]);
   const [logged] = sb.stripe.requests;
   expect(logged).toMatchObject({ path: '/v1/charges', query: { limit: '3', 'created[gte]': '1', api_key: '[REDACTED]' }, status: 400 });

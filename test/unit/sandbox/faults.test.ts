@@ -68,7 +68,12 @@ describe.each(targets)('$name', (t) => {
     expect([a.status, b.status, c.status]).toEqual([502, 502, 200]);
     t.errorBody(a.json);
     expect(t.emulator().faults.get().fail5xx.count).toBe(0);
-    expect(t.emulator().stats()).toEqual({ requests: 4, byStatus: { 200: 2, 502: 2 } });
+    expect(t.emulator().stats()).toEqual({
+      requests: 4,
+      byStatus: { 200: 2, 502: 2 },
+      since: expect.any(String),
+      byKey: { default: { requests: 4, byStatus: { 200: 2, 502: 2 }, rateLimited: 0, inFlight: expect.any(Number), maxInFlight: 1, perSecond: expect.any(Array) } },
+    });
   });
 
   test('malformed: 200 with truncated JSON, then whole bodies again', async () => {

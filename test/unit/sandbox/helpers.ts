@@ -48,3 +48,37 @@ export function linkUrl(link: string | undefined, rel: 'next' | 'previous'): str
 }
 
 export const isoSec = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/** Auth headers for any tenant's credential (the sandbox.credentials.tenants entries). */
+export const tokenAuth = (accessToken: string) => ({ 'x-shopify-access-token': accessToken });
+export const bearerAuth = (secretKey: string) => ({ authorization: `Bearer ${secretKey}` });
+export const basicAuth = (apiKey: string) => ({ authorization: `Basic ${Buffer.from(`anystring:${apiKey}`).toString('base64')}` });
+
+/** Polls `cond` until true; fails after `timeoutMs`. For states the test caused, not for timing. */
+export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Sends `n` requests that the emulator keeps open (they are answered only when aborted): the caller
+ * arms the `slow` fault first. Returns a function aborting them all.
+ */
+export function holdOpen(n: number, url: string, headers: Record<string, string>): () => Promise<void> {
+  const controller = new AbortController();
+  const pending = Array.from({ length: n }, () =>
+    request(url, { headers, dispatcher: agent, signal: controller.signal }).then(
+      (res) => res.body.text(),
+      () => undefined,
+    ),
+  );
+  return async () => {
+    controller.abort();
+    await Promise.allSettled(pending);
+  };
+}
+
+export const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
