@@ -6,3 +6,5 @@ export type { SendWorkflowInput } from './send.js';
 export { reverseEtlSyncWorkflow, reverseEtlProgressQuery } from './reverse-etl.js';
 export type { ReverseEtlInput, ReverseEtlResult, ReverseEtlState } from './reverse-etl.js';
 export { testConnectionWorkflow } from './test-connection.js';
+export { scheduledPullWorkflow } from './scheduled-pull.js';
+export type { ScheduledPullInput, ScheduledPullResult } from './scheduled-pull.js';

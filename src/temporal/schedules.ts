@@ -41,6 +41,11 @@ export const DEFAULT_CATCHUP_WINDOW_MS = 365 * 86_400_000;
  */
 export const SCHEDULE_MEMO = { cron: 'cron' } as const;
 
+/** The id prefix of a schedule's runs; the server appends each run's scheduled time. */
+export function scheduledRunIdPrefix(connectionId: string, stream: string, namePrefix = ''): string {
+  return `${namePrefix}scheduled:pull:${connectionId}:${stream}`;
+}
+
 /** `pull:<connection>:<stream>`, like the workflow id of a manual sync of the same stream. */
 export function scheduleId(connectionId: string, stream: string, namePrefix = ''): string {
   return `${namePrefix}pull:${connectionId}:${stream}`;
@@ -100,16 +105,22 @@ export async function createPullSchedule(client: Client, store: ConnectionStore,
       },
       action: {
         type: 'startWorkflow',
-        workflowType: 'pullWorkflow',
-        args: [{ connectionId: record.id, stream, mode }],
+        // The schedule's run starts the stream's sync under the stream's own workflow id, so that a
+        // scheduled run and a manual one never run at once (workflows/scheduled-pull.ts).
+        workflowType: 'scheduledPullWorkflow',
+        args: [{
+          connectionId: record.id, connectorId: record.connectorId, stream, mode,
+          syncWorkflowId: syncWorkflowId(record.id, stream, opts.namePrefix),
+          summary: `Scheduled ${mode} pull of ${connector.name} ${stream} for ${record.id}`,
+        }],
         taskQueue: workflowTaskQueue(opts.namePrefix),
         // The server appends the scheduled time, so each run has its own id under this prefix.
-        workflowId: syncWorkflowId(record.id, stream, opts.namePrefix),
-        staticSummary: `Scheduled ${mode} pull of ${connector.name} ${stream} for ${record.id}`,
+        workflowId: scheduledRunIdPrefix(record.id, stream, opts.namePrefix),
+        staticSummary: `Scheduled run: ${mode} pull of ${connector.name} ${stream} for ${record.id}`,
         typedSearchAttributes: [
           { key: ConnectorIdKey, value: record.connectorId },
           { key: ConnectionIdKey, value: record.id },
-          { key: PipelineKindKey, value: 'pull' },
+          { key: PipelineKindKey, value: 'scheduled_pull' },
         ],
       },
       policies: { overlap: OVERLAP[overlap], ...(opts.catchupWindow ? { catchupWindow: opts.catchupWindow } : {}) },

@@ -9,4 +9,5 @@ export const PipelineKindKey = defineSearchAttributeKey('PipelineKind', 'KEYWORD
 
 export const SEARCH_ATTRIBUTE_KEYS = [ConnectorIdKey, ConnectionIdKey, PipelineKindKey] as const;
 
-export type PipelineKind = 'pull' | 'send' | 'reverse_etl';
+/** `scheduled_pull`: a schedule's run, which starts (or skips) the stream's `pull` workflow. */
+export type PipelineKind = 'pull' | 'scheduled_pull' | 'send' | 'reverse_etl' | 'pipeline';

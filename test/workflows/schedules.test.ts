@@ -6,6 +6,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { followSync, startSync } from '../../src/temporal/client.js';
 import { createPullSchedule, describeSchedule, listPullSchedules, scheduleId, ScheduleError } from '../../src/temporal/schedules.js';
 import type { PullResult } from '../../workflows/pull.js';
+import type { ScheduledPullResult } from '../../workflows/scheduled-pull.js';
 import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
 let ctx: TemporalTestContext;
@@ -54,8 +55,10 @@ test('a schedule is created, listed, triggered (a run lands records), paused and
 
   await handle.trigger();
   const workflowId = await eventually(async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId, 'the triggered run');
-  expect(workflowId.startsWith(`${ctx.namePrefix}pull:${conn}:charges`)).toBe(true);
-  const result = await ctx.client.workflow.getHandle(workflowId).result() as PullResult;
+  expect(workflowId.startsWith(`${ctx.namePrefix}scheduled:pull:${conn}:charges`)).toBe(true);
+  const run = await ctx.client.workflow.getHandle(workflowId).result() as ScheduledPullResult;
+  expect(run.ran).toBe(true);
+  const result = (run as { result: PullResult }).result;
   expect(result.storedRecords).toBe(300);
   expect((await ctx.sink.readAll({ connectionId: conn, stream: 'charges' })).size).toBe(300);
 
