@@ -19,7 +19,7 @@
 //   (https://shopify.dev/docs/api/usage/versioning).
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
-import { apiVersionField, password, text } from '../fields.js';
+import { apiVersionField, password, select, text } from '../fields.js';
 import type { VersionPolicy } from '../versions.js';
 
 /**
@@ -52,6 +52,9 @@ export const SHOPIFY_ORDER_SCOPES = ['read_orders', 'write_orders'] as const;
  * read_orders or write_orders (https://shopify.dev/docs/api/admin-graphql/latest/objects/Order).
  */
 export const SHOPIFY_ALL_ORDERS_SCOPE = 'read_all_orders';
+
+/** REST Admin requests per second by plan (https://shopify.dev/docs/api/admin-rest/usage/rate-limits). */
+export const SHOPIFY_PLAN_RATES: Readonly<Record<string, number>> = { standard: 2, advanced: 4, plus: 20, enterprise: 40 };
 
 /** Accepts `shop`, `shop.myshopify.com` or an admin URL and keeps `shop.myshopify.com`. */
 export function normalizeShopDomain(value: string): string {
@@ -86,6 +89,18 @@ export const shopify = defineConnector({
           validation: { pattern: '[a-z0-9][a-z0-9-]*\\.myshopify\\.com', patternDescription: 'a <name>.myshopify.com domain' },
         }),
         apiVersion: apiVersionField('Shopify', SHOPIFY_VERSIONS, { help: 'Quarterly Admin API version in the request path.' }),
+        plan: select({
+          label: 'Shopify plan',
+          help: 'The store\'s plan sets its REST Admin rate: 2 requests/s (standard), 4 (Advanced), 20 (Plus), 40 (Commerce Components). Each store has its own budget.',
+          required: false,
+          default: 'standard',
+          options: [
+            { value: 'standard', label: 'Standard (2 requests/s)' },
+            { value: 'advanced', label: 'Advanced Shopify (4 requests/s)' },
+            { value: 'plus', label: 'Shopify Plus (20 requests/s)' },
+            { value: 'enterprise', label: 'Commerce Components (40 requests/s)' },
+          ],
+        }),
         startDate: text({
           label: 'Start date',
           help: 'Earliest updated_at to pull on the first (full) sync, ISO-8601. Empty means all orders.',
@@ -106,6 +121,14 @@ export const shopify = defineConnector({
   ],
   apiVersion: SHOPIFY_VERSIONS,
   rateScope: { by: 'store', fields: ['shopDomain'], source: 'https://shopify.dev/docs/api/admin-rest/usage/rate-limits' },
+  // "Standard limit: 2 requests/second · Advanced Shopify limit: 4 · Shopify Plus limit: 20 · Shopify
+  // for enterprise (Commerce Components): 40" (shopify.dev REST Admin API rate limits, per store).
+  connectionBudget: (config) => {
+    const rps = SHOPIFY_PLAN_RATES[String(config.plan ?? 'standard')];
+    return rps && rps !== SHOPIFY_PLAN_RATES.standard
+      ? { requestsPerSecond: rps, reason: `Shopify ${String(config.plan)} stores get ${rps} REST Admin requests per second (https://shopify.dev/docs/api/admin-rest/usage/rate-limits)` }
+      : null;
+  },
   policy: definePolicy({
     source: 'https://shopify.dev/docs/api/admin-rest/usage/rate-limits',
     // Leaky bucket: 40 requests, refilled at 2/s on standard plans.

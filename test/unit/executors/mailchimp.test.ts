@@ -139,7 +139,7 @@ describe('mailchimp connection share (maxConnections)', () => {
     const res = validate({});
     expect(res.ok && res.config.maxConnections).toBe(MAILCHIMP_DEFAULT_CONNECTIONS);
     expect(MAILCHIMP_DEFAULT_CONNECTIONS).toBeLessThan(MAILCHIMP_MAX_CONNECTIONS);
-    expect(mailchimp.policy.rate.concurrency).toBe(MAILCHIMP_DEFAULT_CONNECTIONS);
+    expect(mailchimp.policy.rate.concurrencyPerKey).toBe(MAILCHIMP_DEFAULT_CONNECTIONS);
   });
 
   test('accepts whole numbers 1..10 (form strings are coerced)', () => {
