@@ -15,6 +15,7 @@ import type { StreamRef } from '../../src/sinks/types.js';
 import { loadSettings } from '../../src/settings.js';
 import { createPipelineWorker } from '../../src/temporal/worker.js';
 import { installQuietRuntime } from '../../src/cli/local-stack.js';
+import { describeRateMode } from '../../src/cli/rate-mode.js';
 
 class SlowFinishSink extends JsonlSink {
   constructor(dataDir: string, private readonly delayMs: number, private readonly markerDir: string | undefined) {
@@ -44,6 +45,8 @@ const worker = await createPipelineWorker({
   sink,
   namePrefix: settings.namePrefix,
   leases: new FileLeases(join(settings.home, 'leases')),
+  rateMode: settings.rateMode,
+  onRateMode: (d) => process.stderr.write(`${describeRateMode(d)}\n`),
   ...(settings.policyOverrides ? { policyOverrides: settings.policyOverrides } : {}),
   ...(process.env.TEST_CONNECTORS ? { connectors: process.env.TEST_CONNECTORS.split(',') } : {}),
 });
