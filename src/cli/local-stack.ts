@@ -109,6 +109,9 @@ export function installQuietRuntime(): void {
         process.stderr.write(`${formatLogEntry(entry)}\n`);
       }),
       telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+      // The commands handle Ctrl-C themselves (cancel what they started, then stop the worker, then
+      // the server), instead of the SDK shutting the workers down on its own.
+      shutdownSignals: [],
     });
   } catch {
     // already installed

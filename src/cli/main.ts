@@ -10,6 +10,7 @@ import { devCommand } from './commands/dev.js';
 import { DEFAULT_CATCHUP_WINDOW, schedulesBackfill, schedulesCreate, schedulesDescribe, schedulesList, schedulesOp } from './commands/schedules.js';
 import { sendCommand } from './commands/send.js';
 import { syncCommand } from './commands/sync.js';
+import { runsList } from './commands/runs.js';
 import { triggerCommand } from './commands/trigger.js';
 import { workerCommand } from './commands/worker.js';
 import { CliError, color } from './output.js';
@@ -102,6 +103,8 @@ connections
   .option('--config <file>', 'JSON file of fields to merge')
   .option('--set <key=value>', 'a config field (repeatable)', collect)
   .option('--unset <key>', 'remove an optional field (repeatable)', collect)
+  .option('--base-url-override <url>', 'loopback URL of a local emulator (honoured only in sandbox mode)')
+  .option('--unset-base-url-override', 'talk to the real provider again')
   .option('--json', 'JSON output')
   .action((id: string, o) => connectionsUpdate(id, o));
 connections.command('list').description('List connections').option('--json', 'JSON output').action((o) => connectionsList(o));
@@ -154,6 +157,19 @@ program
   .option('--no-wait', 'start and return, without waiting for the provider to accept the run')
   .option('--json', 'JSON output')
   .action((connection: string, o) => triggerCommand(connection, o));
+
+// ---- runs ------------------------------------------------------------------------------------
+const runs = program.command('runs').description("The engine's runs in Temporal (syncs, scheduled runs, sends, reverse-ETL runs)");
+runs
+  .command('list')
+  .description('List runs, newest first, filtered by connector, connection, kind or status')
+  .option('--connector <id>', 'e.g. stripe')
+  .option('--connection <id>', 'a connection id')
+  .option('--kind <kind>', 'pull | scheduled_pull | send | reverse_etl | pipeline')
+  .option('--status <status>', 'running | completed | failed | cancelled | terminated | timed_out')
+  .option('--limit <n>', 'most runs to list (default 20)', positiveInt)
+  .option('--json', 'JSON output')
+  .action((o) => runsList(o));
 
 // ---- schedules -----------------------------------------------------------------------------
 const schedules = program.command('schedules').description('Recurring pulls as Temporal Schedules (one per connection and stream)');

@@ -147,6 +147,6 @@ export const mailchimpExecutor: ConnectorExecutor<MailchimpConfig> = {
     const { members, total_items } = parsed.body;
     const records: SourceRecord[] = members.map((m) => ({ id: m.id, updatedAt: new Date(Date.parse(m.last_changed)).toISOString(), data: m }));
     const watermark = records.reduce<string | null>((max, r) => (max === null || r.updatedAt > max ? r.updatedAt : max), null);
-    return withBody(parsed, { records, nextCursor: nextMembersCursor(offset, members.length, total_items, previous), watermark });
+    return withBody(parsed, { records, nextCursor: nextMembersCursor(offset, members.length, total_items, previous), watermark, total: total_items });
   },
 };

@@ -151,3 +151,31 @@ describe('the terminal is given back', () => {
     expect(out).toMatch(/Detached\. The sync goes on in Temporal/);
   });
 });
+
+describe('runs and connections, without the temporal CLI', () => {
+  test('runs list filters the engine\'s runs by connection, kind and status', async () => {
+    const r = await cli(['runs', 'list', '--connection', 'attach-stripe', '--kind', 'pull', '--json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as { workflowId: string; kind: string; connection: string; status: string }[];
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    for (const row of rows) expect(row).toMatchObject({ kind: 'pull', connection: 'attach-stripe', workflowId: syncWorkflowId('attach-stripe', 'charges', ctx.namePrefix) });
+    const failed = await cli(['runs', 'list', '--connector', 'stripe', '--status', 'failed']);
+    expect(failed.code).toBe(0);
+    expect(failed.stdout).toMatch(/pull:mystripe:charges\s+pull\s+mystripe\s+failed/);
+    const bad = await cli(['runs', 'list', '--connector', 'strpe']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Unknown connector "strpe"\. Did you mean "stripe"\?/);
+  });
+
+  test('a connection\'s sandbox base URL can be moved (an emulator on a new port) and dropped', async () => {
+    const moved = await cli(['connections', 'update', 'term-stripe', '--base-url-override', 'http://127.0.0.1:4999', '--json']);
+    expect(moved.code).toBe(0);
+    expect((await ctx.store.get('term-stripe'))?.baseUrlOverride).toBe('http://127.0.0.1:4999');
+    const outside = await cli(['connections', 'update', 'term-stripe', '--base-url-override', 'https://api.example.com']);
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toMatch(/baseUrlOverride must be a loopback URL/);
+    const dropped = await cli(['connections', 'update', 'term-stripe', '--unset-base-url-override']);
+    expect(dropped.code).toBe(0);
+    expect((await ctx.store.get('term-stripe'))?.baseUrlOverride).toBeUndefined();
+  });
+});

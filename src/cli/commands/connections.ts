@@ -130,7 +130,7 @@ export async function connectionsAdd(id: string | undefined, opts: AddOptions): 
   });
 }
 
-export async function connectionsUpdate(id: string, opts: { set?: string[]; unset?: string[]; config?: string; json?: boolean }): Promise<void> {
+export async function connectionsUpdate(id: string, opts: { set?: string[]; unset?: string[]; config?: string; baseUrlOverride?: string; unsetBaseUrlOverride?: boolean; json?: boolean }): Promise<void> {
   await withContext(async (ctx) => {
     const existing = await requireConnection(ctx.store, id);
     const sets = parseAssignments(opts.set ?? []);
@@ -143,8 +143,10 @@ export async function connectionsUpdate(id: string, opts: { set?: string[]; unse
       if (!(k in config)) warn(`${k} was not set on ${id}`);
       delete config[k];
     }
+    // The sandbox base URL moves with its emulator (a new port each start): it can be changed or dropped.
+    const baseUrlOverride = opts.unsetBaseUrlOverride ? undefined : opts.baseUrlOverride ?? existing.baseUrlOverride;
     const record = await ctx.store
-      .put({ id, connectorId: existing.connectorId, config, ...(existing.baseUrlOverride ? { baseUrlOverride: existing.baseUrlOverride } : {}) })
+      .put({ id, connectorId: existing.connectorId, config, ...(baseUrlOverride ? { baseUrlOverride } : {}) })
       .catch(explain);
     const warning = versionWarningFor(record);
     if (opts.json) printJson({ ...record, config: redactedConfig(record), ...(warning ? { versionWarning: warning.status } : {}) });

@@ -3,15 +3,18 @@
 // syncs of Shopify orders, Stripe charges and Mailchimp list members run through Temporal into the
 // default sink with live progress; it ends with the record counts, where they landed and the Web UI
 // links of the three runs. Real credentials in the environment replace a sandbox provider.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { loadSettings } from '../../settings.js';
+import { loadSettings, type Settings } from '../../settings.js';
+import { serverAnswers } from '../../temporal/dev-server.js';
 import { followSync, startSync, syncWorkflowId, SyncAlreadyRunningError } from '../../temporal/client.js';
 import type { NewConnection } from '../../connections/types.js';
 import type { pullWorkflow, PullResult } from '../../../workflows/pull.js';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startLocalStack, workflowListUrl, workflowUrl } from '../local-stack.js';
-import { color, formatDuration, isInteractive, printJson } from '../output.js';
+import { color, formatDuration, isInteractive, plural, printJson } from '../output.js';
 import { createProgressView } from '../progress.js';
 
 export interface DemoOptions {
@@ -54,14 +57,32 @@ export function demoSources(sandbox: Sandbox | null): DemoSource[] {
   return sources;
 }
 
-async function startOrAttach(client: Client, start: () => Promise<WorkflowHandle<typeof pullWorkflow>>, id: string) {
+async function startOrAttach(client: Client, start: () => Promise<WorkflowHandle<typeof pullWorkflow>>, id: string): Promise<{ handle: WorkflowHandle<typeof pullWorkflow>; ours: boolean }> {
   try {
-    return await start();
+    return { handle: await start(), ours: true };
   } catch (err) {
     // A demo interrupted earlier left its sync running in Temporal: follow that one.
-    if (err instanceof SyncAlreadyRunningError) return client.workflow.getHandle<typeof pullWorkflow>(id);
+    if (err instanceof SyncAlreadyRunningError) return { handle: client.workflow.getHandle<typeof pullWorkflow>(id), ours: false };
     throw err;
   }
+}
+
+/**
+ * A Temporal server that someone else runs (`pipeline dev --sandbox`, a cluster at TEMPORAL_ADDRESS)
+ * may have workers and `demo-*` connections of its own. The demo then keeps to itself: its own task
+ * queues and workflow ids (a name prefix), and its own connections and data under
+ * $PIPELINE_HOME/demo-runs/<run>, so it neither re-points the other stack's connections at its own
+ * short-lived sandbox nor has its syncs run by workers that cannot reach that sandbox.
+ */
+async function isolatedIfShared(settings: Settings): Promise<{ settings: Settings; note: string | null }> {
+  const shared = Boolean(process.env.TEMPORAL_ADDRESS) || (await serverAnswers('127.0.0.1:7233', settings.namespace, 1_000));
+  if (!shared) return { settings, note: null };
+  const run = randomUUID().slice(0, 6);
+  const dir = join(settings.home, 'demo-runs', run);
+  return {
+    settings: { ...settings, namePrefix: `${settings.namePrefix}demo-${run}-`, connectionsFile: join(dir, 'connections.json'), dataDir: join(dir, 'data') },
+    note: `A Temporal server is already running${process.env.TEMPORAL_ADDRESS ? ` at ${settings.temporalAddress}` : ' at 127.0.0.1:7233 (\`pipeline dev\`?)'}: this demo runs beside what is there, with its own task queues (prefix demo-${run}-) and its own connections and data in ${dir}.`,
+  };
 }
 
 export async function demoCommand(opts: DemoOptions): Promise<void> {
@@ -75,9 +96,12 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
     process.env.PIPELINE_SANDBOX = '1';
     sandbox = await startSandbox({ sizes: { orders: opts.records, charges: opts.records, members: opts.records }, faults: { latencyMs: opts.latencyMs } });
   }
-  const settings = loadSettings();
+  const isolation = await isolatedIfShared(loadSettings());
+  const settings = isolation.settings;
+  if (isolation.note) say(isolation.note);
   const began = Date.now();
   const stack = await startLocalStack({ settings, withWorker: true, log: say });
+  const started: WorkflowHandle<typeof pullWorkflow>[] = [];
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -85,6 +109,13 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
     await stack.stop();
     await sandbox?.close();
   };
+  // Ctrl-C while syncing: cancel the syncs this demo started (their watermarks stay where they were),
+  // then stop the worker and the server in that order, and give the terminal back.
+  let view: ReturnType<typeof createProgressView> | null = null;
+  const interrupted = new Promise<never>((_, reject) => {
+    process.once('SIGINT', () => reject(new DemoInterrupted()));
+  });
+  interrupted.catch(() => undefined);
 
   try {
     const sources = demoSources(sandbox);
@@ -93,21 +124,37 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
       say(`${s.label}: ${s.sandboxed ? `sandbox provider at ${s.connection.baseUrlOverride}` : 'real provider (credentials from the environment)'}`);
     }
     say('');
-    const view = opts.json ? null : createProgressView(Object.fromEntries(sources.map((s) => [s.key, s.label])));
-    const runs = await Promise.all(
+    view = opts.json ? null : createProgressView(Object.fromEntries(sources.map((s) => [s.key, s.label])));
+    const syncs = Promise.all(
       sources.map(async (s) => {
         const id = syncWorkflowId(s.connection.id, s.stream, settings.namePrefix);
-        const handle = await startOrAttach(
+        const { handle, ours } = await startOrAttach(
           stack.client,
           () => startSync(stack.client, stack.store, { connectionId: s.connection.id, stream: s.stream, mode: 'full', namePrefix: settings.namePrefix }),
           id,
         );
+        if (ours) started.push(handle);
         const result = await followSync(handle, (p) => view?.update(s.key, p));
         view?.done(s.key, result.records, result.pages);
         const runId = (await handle.describe()).runId;
         return { source: s, result, workflowId: id, runId };
       }),
     );
+    syncs.catch(() => undefined);
+    let runs;
+    try {
+      runs = await Promise.race([syncs, interrupted]);
+    } catch (err) {
+      if (!(err instanceof DemoInterrupted)) throw err;
+      view?.stop();
+      process.stderr.write(`\nStopping: cancelling the ${started.length} sync${started.length === 1 ? '' : 's'} this demo started (nothing already landed is lost; each keeps its last watermark) ...\n`);
+      await Promise.allSettled(started.map(async (h) => {
+        await h.cancel();
+        await h.result();
+      }));
+      process.exitCode = 130;
+      return;
+    }
     view?.stop();
 
     const summary = runs.map(({ source, result, workflowId, runId }) => ({
@@ -129,7 +176,7 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
     if (!opts.exit && isInteractive() && stack.devServer) {
       say(`\nThe Temporal Web UI stays up at ${color.cyan(stack.uiUrl ?? '')} — press Ctrl-C to stop.`);
       await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
+        interrupted.catch(() => resolve());
         process.once('SIGTERM', resolve);
       });
     } else if (stack.devServer) {
@@ -137,9 +184,12 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
       say(`Run ${color.bold('npm run dev')} to bring the Web UI back with these runs.`);
     }
   } finally {
+    view?.stop();
     await stop();
   }
 }
+
+class DemoInterrupted extends Error {}
 
 function printSummary(
   rows: { source: string; provider: string; recordsPulled: number; recordsStored: number; pages: number; file: string; webUi: string | null }[],
@@ -148,11 +198,13 @@ function printSummary(
   namespace: string,
   elapsedMs: number,
 ): void {
-  const total = results.reduce((n, r) => n + r.storedRecords, 0);
+  // What this run pulled; the files may hold more from earlier runs (each id once), said per row.
+  const total = results.reduce((n, r) => n + r.records, 0);
   const out = process.stdout;
-  out.write(`\n${color.bold(`${total.toLocaleString('en-US')} records landed`)} in ${formatDuration(elapsedMs)}:\n`);
+  out.write(`\n${color.bold(`${plural(total, 'record')} pulled`)} in ${formatDuration(elapsedMs)}:\n`);
   for (const r of rows) {
-    out.write(`  ${r.source.padEnd(18)} ${String(r.recordsStored.toLocaleString('en-US')).padStart(8)} records (${r.pages} pages, ${r.provider}) -> ${r.file}\n`);
+    const stored = r.recordsStored === r.recordsPulled ? '' : `, ${plural(r.recordsStored, 'record')} stored in all`;
+    out.write(`  ${r.source.padEnd(18)} ${plural(r.recordsPulled, 'record').padStart(14)} (${plural(r.pages, 'page')}, ${r.provider}${stored}) -> ${r.file}\n`);
   }
   if (uiUrl) {
     out.write(`\nTemporal Web UI: ${color.cyan(workflowListUrl(uiUrl, namespace, 'WorkflowType="pullWorkflow"'))}\n`);

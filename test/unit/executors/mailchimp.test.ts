@@ -231,12 +231,14 @@ describe('mailchimp pull members', () => {
     ]);
     expect(res.body!.watermark).toBe('2025-03-01T12:45:10.000Z');
     expect(res.body!.nextCursor).toBeNull();
+    // total_items is the window's size: progress shows a percentage and an ETA from it.
+    expect(res.body!.total).toBe(3);
   });
 
   test('an empty page ends the run even if total_items says otherwise', async () => {
     replyMembers(page([], 10));
     const res = await pull(config, { stream: 'members', cursor: '10:10' });
-    expect(res.body).toEqual({ records: [], nextCursor: null, watermark: null });
+    expect(res.body).toEqual({ records: [], nextCursor: null, watermark: null, total: 10 });
   });
 
   describe('cursor back-off when members leave the window mid-run', () => {
