@@ -10,7 +10,9 @@ export function failureFromConnectorError(error: ConnectorError, details?: { sta
     message: error.message,
     nonRetryable: !error.retryable,
     ...(error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}),
-    ...(details ? { details: [details] } : {}),
+    // `ambiguous`: the provider may have acted (see ConnectorError.ambiguous). A later attempt under
+    // the same idempotency key is then refused unless asked for (src/temporal/send-client.ts).
+    ...(details || error.ambiguous ? { details: [{ ...details, ...(error.ambiguous ? { ambiguous: true } : {}) }] } : {}),
   });
 }
 

@@ -6,5 +6,7 @@ export function pipelineFailure(context: string, err: unknown): ApplicationFailu
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const type = cause instanceof ApplicationFailure ? (cause.type ?? 'upstream_error') : 'upstream_error';
   const message = cause instanceof Error ? cause.message : String(cause);
-  return ApplicationFailure.create({ type, nonRetryable: true, message: `${context}: ${message}` });
+  // The details (the HTTP status, whether the provider may have acted) stay with the failure.
+  const details = cause instanceof ApplicationFailure ? cause.details : undefined;
+  return ApplicationFailure.create({ type, nonRetryable: true, message: `${context}: ${message}`, ...(details?.length ? { details: [...details] } : {}) });
 }

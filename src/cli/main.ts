@@ -144,6 +144,7 @@ program
   .description('Send one message; the same --idempotency-key never sends twice')
   .requiredOption('--message <file.json>', 'the message as JSON (- for stdin); its shape is the connector\'s')
   .option('--idempotency-key <key>', 'identifies this delivery (default: a new UUID, printed)')
+  .option('--resend-maybe-delivered', 'send again under a key whose last attempt may have been delivered (a timeout or lost connection on a provider without de-duplication)')
   .option('--json', 'JSON output')
   .action((connection: string, o) => sendCommand(connection, o));
 

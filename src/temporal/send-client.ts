@@ -1,6 +1,7 @@
 // Client helpers for sends and reverse-ETL runs.
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  ApplicationFailure,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowIdConflictPolicy,
@@ -31,6 +32,8 @@ export interface StartSendOptions {
   message: unknown;
   /** Same key, same delivery: a second start returns the first one's outcome. Default: a new UUID. */
   idempotencyKey?: string;
+  /** Send again under a key whose last send may have been delivered (MaybeDeliveredError otherwise). */
+  afterMaybeDelivered?: boolean;
   namePrefix?: string;
 }
 
@@ -139,6 +142,31 @@ export async function describeSendRun(client: Client, workflowId: string, runId?
  * is set), so that a different message under a used key is told apart (`sameMessage: false`) and
  * never reported as sent.
  */
+/**
+ * The last send under a key failed in a way that may have delivered it (a timeout or a lost
+ * connection after the request was written, a gateway error, on a provider that cannot
+ * de-duplicate): sending again under the same key could deliver twice, so it is not done unless asked.
+ */
+export class MaybeDeliveredError extends Error {
+  constructor(readonly workflowId: string, readonly runId: string, readonly reason: string) {
+    super(`The last send with this idempotency key may have been delivered: ${reason}`);
+    this.name = 'MaybeDeliveredError';
+  }
+}
+
+/** The failure of a closed run, when it failed with details that say the provider may have acted. */
+async function ambiguousFailureOf(client: Client, workflowId: string, runId: string): Promise<string | null> {
+  try {
+    await client.workflow.getHandle(workflowId, runId, { followRuns: false }).result();
+    return null;
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    if (!(cause instanceof ApplicationFailure)) return null;
+    const flagged = (cause.details ?? []).some((d) => typeof d === 'object' && d !== null && (d as { ambiguous?: unknown }).ambiguous === true);
+    return flagged ? cause.message : null;
+  }
+}
+
 export async function startSend(client: Client, store: ConnectionStore, opts: StartSendOptions): Promise<StartedSend> {
   const { record, connector } = await connectionFor(store, opts.connectionId);
   if (!connector.capabilities.send) throw new Error(`${connector.name} connections cannot send messages`);
@@ -147,6 +175,10 @@ export async function startSend(client: Client, store: ConnectionStore, opts: St
   const messageSha256 = messageFingerprint(opts.message);
   const base = { idempotencyKey, workflowId, connectionId: record.id, connectorId: record.connectorId, connectorName: connector.name, messageSha256 };
   const prior = opts.idempotencyKey ? await describeSendRun(client, workflowId) : null;
+  if (prior?.status === 'FAILED' && !opts.afterMaybeDelivered) {
+    const reason = await ambiguousFailureOf(client, workflowId, prior.runId);
+    if (reason) throw new MaybeDeliveredError(workflowId, prior.runId, reason);
+  }
   let handle: WorkflowHandleWithFirstExecutionRunId<typeof sendWorkflow>;
   try {
     handle = await startPipelineWorkflow<typeof sendWorkflow>(

@@ -3,7 +3,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
-import { canonicalJson, messageFingerprint, startSend } from '../../src/temporal/send-client.js';
+import { MaybeDeliveredError, canonicalJson, messageFingerprint, startSend } from '../../src/temporal/send-client.js';
 import { startReceiver, json, type Receiver } from '../helpers/receiver.js';
 import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
@@ -88,6 +88,17 @@ test('a timeout on a provider without de-duplication (Twilio) is not retried: on
     expect(cause.message).toMatch(/not retried automatically/);
     await new Promise((r) => setTimeout(r, 1_200)); // let the slow request land at the receiver
     expect(hits('/Messages.json') - before).toBe(1);
+
+    // The SMS may have gone out: the same key is not sent again unless asked, and nothing is started.
+    slowMs = 0;
+    const again = await send('sms', { to: '+15558675310', body: 'Your code is 1234' }, 'otp-1').catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(MaybeDeliveredError);
+    expect((again as Error).message).toMatch(/may have been delivered: .*not retried automatically/);
+    expect(hits('/Messages.json') - before).toBe(1);
+    const forced = await startSend(ctx.client, ctx.store, { connectionId: 'sms', message: { to: '+15558675310', body: 'Your code is 1234' }, idempotencyKey: 'otp-1', afterMaybeDelivered: true, namePrefix: ctx.namePrefix });
+    expect(forced.outcome).toBe('started');
+    await forced.handle.result();
+    expect(hits('/Messages.json') - before).toBe(2);
   } finally {
     slowMs = 0;
   }

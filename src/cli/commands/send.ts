@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { SendResult } from '../../../activities/index.js';
-import { describeSendRun, startSend, type SendRunInfo, type StartedSend } from '../../temporal/send-client.js';
+import { describeSendRun, MaybeDeliveredError, startSend, type SendRunInfo, type StartedSend } from '../../temporal/send-client.js';
 import { activityTaskQueue, workflowTaskQueue } from '../../temporal/task-queues.js';
 import { withContext } from '../context.js';
 import { failureReport, formatFailure, type FailureReport } from '../failure.js';
@@ -22,6 +22,8 @@ import { noWorkerMessage, queuesWithoutPollers } from '../workers.js';
 export interface SendOptions {
   message: string;
   idempotencyKey?: string;
+  /** Send again under a key whose last attempt may have been delivered. */
+  resendMaybeDelivered?: boolean;
   json?: boolean;
 }
 
@@ -41,8 +43,19 @@ export async function sendCommand(connectionId: string, opts: SendOptions): Prom
       connectionId,
       message,
       ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+      ...(opts.resendMaybeDelivered ? { afterMaybeDelivered: true } : {}),
       namePrefix: ctx.settings.namePrefix,
     }).catch((err: Error) => {
+      if (err instanceof MaybeDeliveredError) {
+        // Sending again could deliver twice: say so, and do nothing unless asked.
+        if (opts.json) printJson({ ok: false, sent: false, reason: 'last_attempt_may_have_been_delivered', workflowId: err.workflowId, runId: err.runId, message: err.reason });
+        else {
+          process.stderr.write(
+            `${err.message}\nThis message was NOT sent again. Check the destination: if it is missing, send again with --resend-maybe-delivered (or a new idempotency key).\n`,
+          );
+        }
+        throw new CliError('', EXIT.notDone);
+      }
       throw new CliError(err.message);
     });
     const json = opts.json ?? false;
