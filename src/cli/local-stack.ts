@@ -40,6 +40,8 @@ export interface LocalStackOptions {
   policyOverrides?: Record<string, PolicyOverrides>;
   /** Log a line as each piece comes up. */
   log?: (line: string) => void;
+  /** Start a dev server of our own on this port (0: any free one) instead of looking for one on 7233. */
+  port?: number;
 }
 
 async function portFree(port: number): Promise<boolean> {
@@ -139,14 +141,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
     log(`Using the Temporal server at ${address}`);
     uiUrl = process.env.TEMPORAL_UI_URL ?? null;
-  } else if (await serverAnswers('127.0.0.1:7233', settings.namespace, 1_000)) {
+  } else if (opts.port === undefined && (await serverAnswers('127.0.0.1:7233', settings.namespace, 1_000))) {
     address = '127.0.0.1:7233';
     uiUrl = (await uiAnswers('http://localhost:8233')) ? 'http://localhost:8233' : null;
     log(`Using the Temporal server already running at ${address}`);
   } else {
     await mkdir(settings.home, { recursive: true });
-    const port = (await portFree(7233)) ? 7233 : await freePort();
-    const uiPort = (await portFree(8233)) ? 8233 : await freePort();
+    const port = opts.port !== undefined ? opts.port || (await freePort()) : (await portFree(7233)) ? 7233 : await freePort();
+    const uiPort = opts.port === undefined && (await portFree(8233)) ? 8233 : port === 7233 ? 8233 : await freePort();
     log(`Starting a Temporal dev server on 127.0.0.1:${port} (history in ${join(settings.home, 'temporal.sqlite')}) ...`);
     // With encryption on, the Web UI gets a codec endpoint from the start, so it shows decoded payloads.
     if (codec) codecServer = await startCodecServer({ codec, port: Number(process.env.PIPELINE_CODEC_SERVER_PORT) || 0, allowedOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`] });

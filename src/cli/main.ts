@@ -60,7 +60,8 @@ program
   .command('dev')
   .description('Start a Temporal dev server (SQLite file in $PIPELINE_HOME, Web UI on :8233) and a worker, until Ctrl-C')
   .option('--sandbox', 'also start the local sandbox providers (and enable sandbox mode)', false)
-  .action((o: { sandbox: boolean }) => devCommand(o));
+  .option('--port <n>', 'start a dev server of its own on this port (0: any free port) rather than use one on 7233', positiveInt)
+  .action((o: { sandbox: boolean; port?: number }) => devCommand(o));
 
 program
   .command('worker')

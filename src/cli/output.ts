@@ -82,3 +82,13 @@ export function formatInterval(ms: number): string {
 export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? singular : pluralForm}`;
 }
+
+/**
+ * A path as a person reads it: relative to the current directory when it lies inside it
+ * (`.pipeline/data/demo-stripe/charges.jsonl`), else as given. JSON output keeps absolute paths.
+ */
+export function displayPath(path: string, cwd: string = process.cwd()): string {
+  if (!path.startsWith('/')) return path;
+  const prefix = cwd.endsWith('/') ? cwd : `${cwd}/`;
+  return path.startsWith(prefix) ? path.slice(prefix.length) : path;
+}

@@ -89,7 +89,8 @@ export function createProgressView(labels: Record<string, string>): ProgressView
   return {
     update(key, p) {
       const now = Date.now();
-      if (now - (last.get(key) ?? 0) < 2_000) return;
+      // The end is said once, by done() or ended().
+      if (p.phase === 'done' || now - (last.get(key) ?? 0) < 2_000) return;
       last.set(key, now);
       const done = completion(p);
       process.stdout.write(`${labels[key]}: ${p.phase}, ${plural(p.records, 'record')}, ${plural(p.pages, 'page')}, ${rate(p.records, p.startedAt)}${done ? `, ${done}` : ''}\n`);

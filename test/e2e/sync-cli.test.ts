@@ -156,9 +156,9 @@ describe('runs and connections, without the temporal CLI', () => {
   test('runs list filters the engine\'s runs by connection, kind and status', async () => {
     const r = await cli(['runs', 'list', '--connection', 'attach-stripe', '--kind', 'pull', '--json']);
     expect(r.code).toBe(0);
-    const rows = JSON.parse(r.stdout) as { workflowId: string; kind: string; connection: string; status: string }[];
+    const rows = JSON.parse(r.stdout) as { id: string; kind: string; connection: string; status: string }[];
     expect(rows.length).toBeGreaterThanOrEqual(1);
-    for (const row of rows) expect(row).toMatchObject({ kind: 'pull', connection: 'attach-stripe', workflowId: syncWorkflowId('attach-stripe', 'charges', ctx.namePrefix) });
+    for (const row of rows) expect(row).toMatchObject({ kind: 'pull', connection: 'attach-stripe', id: syncWorkflowId('attach-stripe', 'charges', ctx.namePrefix) });
     const failed = await cli(['runs', 'list', '--connector', 'stripe', '--status', 'failed']);
     expect(failed.code).toBe(0);
     expect(failed.stdout).toMatch(/pull:mystripe:charges\s+pull\s+mystripe\s+failed/);

@@ -14,7 +14,7 @@ import type { NewConnection } from '../../connections/types.js';
 import type { pullWorkflow, PullResult } from '../../../workflows/pull.js';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startLocalStack, workflowListUrl, workflowUrl } from '../local-stack.js';
-import { color, formatDuration, isInteractive, plural, printJson } from '../output.js';
+import { color, displayPath, formatDuration, isInteractive, plural, printJson } from '../output.js';
 import { createProgressView } from '../progress.js';
 
 export interface DemoOptions {
@@ -204,7 +204,7 @@ function printSummary(
   out.write(`\n${color.bold(`${plural(total, 'record')} pulled`)} in ${formatDuration(elapsedMs)}:\n`);
   for (const r of rows) {
     const stored = r.recordsStored === r.recordsPulled ? '' : `, ${plural(r.recordsStored, 'record')} stored in all`;
-    out.write(`  ${r.source.padEnd(18)} ${plural(r.recordsPulled, 'record').padStart(14)} (${plural(r.pages, 'page')}, ${r.provider}${stored}) -> ${r.file}\n`);
+    out.write(`  ${r.source.padEnd(18)} ${plural(r.recordsPulled, 'record').padStart(14)} (${plural(r.pages, 'page')}, ${r.provider}${stored}) -> ${displayPath(r.file)}\n`);
   }
   if (uiUrl) {
     out.write(`\nTemporal Web UI: ${color.cyan(workflowListUrl(uiUrl, namespace, 'WorkflowType="pullWorkflow"'))}\n`);

@@ -53,7 +53,7 @@ export async function runsList(opts: RunsListOptions): Promise<void> {
     for await (const w of client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {
       const attrs = w.typedSearchAttributes;
       rows.push({
-        workflowId: w.workflowId,
+        id: w.workflowId,
         runId: w.runId,
         type: w.type,
         kind: attrs.get(PipelineKindKey) ?? '',
@@ -65,6 +65,6 @@ export async function runsList(opts: RunsListOptions): Promise<void> {
       if (rows.length >= limit) break;
     }
     if (opts.json) printJson(rows);
-    else printTable(rows, ['workflowId', 'kind', 'connection', 'status', 'started', 'closed']);
+    else printTable(rows, ['id', 'kind', 'connection', 'status', 'started', 'closed']);
   });
 }

@@ -12,7 +12,7 @@ import { activityTaskQueue, workflowTaskQueue } from '../../temporal/task-queues
 import type { pullWorkflow, PullOutcomeMemo } from '../../../workflows/pull.js';
 import { withContext } from '../context.js';
 import { failureReport, formatFailure, type FailureReport } from '../failure.js';
-import { CliError, color, EXIT, formatDuration, plural, printJson } from '../output.js';
+import { CliError, color, displayPath, EXIT, formatDuration, plural, printJson } from '../output.js';
 import { readConnectionFile } from './connections.js';
 import { createProgressView } from '../progress.js';
 import { noWorkerMessage, queuesWithoutPollers } from '../workers.js';
@@ -57,7 +57,7 @@ export async function syncCommand(connectionId: string | undefined, opts: SyncOp
         throw err;
       }
       connectionId = conn.id;
-      if (!opts.json) process.stdout.write(`Registered connection ${color.bold(conn.id)} (${conn.connectorId}) in ${settings.connectionsFile}\n`);
+      if (!opts.json) process.stdout.write(`Registered connection ${color.bold(conn.id)} (${conn.connectorId}) in ${displayPath(settings.connectionsFile)}\n`);
     }
     if (!connectionId) throw new CliError('Name a connection, or give --config <file>');
 
@@ -123,7 +123,7 @@ export async function syncCommand(connectionId: string | undefined, opts: SyncOp
     else {
       process.stdout.write(
         `${color.green('Done')}: ${plural(result.records, 'record')} pulled in ${plural(result.pages, 'page')} (${formatDuration(Date.now() - started)}); ` +
-          `${plural(result.storedRecords, 'record')} stored in ${result.location}; next incremental sync starts from ${result.watermark ?? 'the beginning'}\n`,
+          `${plural(result.storedRecords, 'record')} stored in ${displayPath(result.location)}; next incremental sync starts from ${result.watermark ?? 'the beginning'}\n`,
       );
     }
   });
