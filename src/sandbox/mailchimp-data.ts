@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { lowerBound } from './bsearch.js';
 import { CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, emailFor } from './names.js';
 import { HEX, hash32, pick, randChars, randInt, rngFor, sampleDistinct, sortedSeconds, type Rng } from './prng.js';
-import { isoUtc, isoWithOffset, settleLagSec } from './time.js';
+import { isoUtc, isoWithOffset, settleLagSec, shareRun } from './time.js';
 import type { DataStore, MutateOptions, MutateResult, RecordSummary } from './types.js';
 
 export const MEMBER_STATUSES = ['subscribed', 'unsubscribed', 'cleaned', 'pending'] as const;
@@ -21,6 +21,13 @@ const SALT = 0x3c41;
 const SALT_MUTATE = 0x3c42;
 const DAY = 86_400;
 const VIEW_CACHE_SIZE = 8;
+
+export interface MailchimpMembersOptions {
+  /** The emulator's clock (epoch ms) for every stamp: defaults to Date.now. */
+  now?: () => number;
+  /** `count` members share one last_changed second, `at` (unix seconds); ties are ordered by member id. */
+  shared?: { count: number; at: number };
+}
 
 export interface MemberQuery {
   /** null: every status; 'none': a valid Mailchimp status that no member here has. */
@@ -61,15 +68,22 @@ export class MailchimpMembers implements DataStore {
   private version = 0;
   private readonly views = new Map<string, number[]>();
   private readonly mutateRng: Rng;
+  private readonly now: () => number;
+  /** Member id -> index, built on the first mutate({ids}) only (it hashes every email). */
+  private byId: Map<string, number> | null = null;
 
   constructor(
     private readonly seed: number,
     size: number,
     startMs: number,
     readonly listId: string,
+    options: MailchimpMembersOptions = {},
   ) {
+    this.now = options.now ?? Date.now;
     const end = Math.floor(startMs / 1000) - 3600;
-    for (const sec of sortedSeconds(rngFor(seed, SALT), size, end - 30 * DAY, end)) {
+    const times = sortedSeconds(rngFor(seed, SALT), size, end - 30 * DAY, end);
+    if (options.shared && options.shared.count > 0) shareRun(times, options.shared.count, options.shared.at);
+    for (const sec of times) {
       const i = this.lc.length;
       this.lc.push(sec);
       this.opt.push(sec - settleLagSec(sec));
@@ -246,12 +260,32 @@ export class MailchimpMembers implements DataStore {
     return out;
   }
 
+  /** The index of a member id (subscriber hash), or -1. */
+  indexOfId(id: string): number {
+    if (!this.byId) {
+      this.byId = new Map();
+      for (let i = 0; i < this.size; i++) this.byId.set(this.idOf(i), i);
+    }
+    return this.byId.get(id) ?? -1;
+  }
+
+  /**
+   * `update` random members and the `ids` ones change now (the emulator's clock): last_changed moves
+   * to now, so they leave every before_last_changed window ending earlier (total_items shrinks), as
+   * on Mailchimp; `create` new members stamped now.
+   */
   mutate(opts: MutateOptions): MutateResult {
+    const named = (opts.ids ?? []).map((id) => {
+      const k = this.indexOfId(id);
+      if (k < 0) throw new Error(`sandbox: no member with id ${id}`);
+      return k;
+    });
     const n = this.size;
     const newest = this.lcAll.length > 0 ? this.lc[this.lcAll[this.lcAll.length - 1]!]! : 0;
     // Never behind the newest stamp, so appending keeps lcAll sorted even if the clock steps back.
-    const stamp = Math.max(Math.floor(Date.now() / 1000), newest);
+    const stamp = Math.max(Math.floor(this.now() / 1000), newest);
     const picked = sampleDistinct(this.mutateRng, n, opts.update ?? 0);
+    for (const i of named) if (!picked.includes(i)) picked.push(i);
     const moved = new Uint8Array(n);
     for (const i of picked) {
       moved[i] = 1;
@@ -276,6 +310,7 @@ export class MailchimpMembers implements DataStore {
       this.status.push(hash32(this.seed, SALT, i) % 10 === 0 ? 3 : 0);
       kept.push(i);
       created.push(this.idOf(i));
+      this.byId?.set(created[created.length - 1]!, i);
     }
     this.lcAll = kept;
     let from = kept.length;

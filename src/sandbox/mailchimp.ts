@@ -6,7 +6,7 @@
 // https://mailchimp.com/developer/marketing/guides/run-async-requests-batch-endpoint/ ("a limit of 10
 // concurrent connections for your API key")
 import { randomUUID } from 'node:crypto';
-import type { FailStatus } from './faults.js';
+import type { BadTimestampKind, FailStatus } from './faults.js';
 import { MEMBER_STATUSES, type MailchimpMembers, type MemberQuery, type MemberStatus } from './mailchimp-data.js';
 import type { LimitReason, ProviderApi, Reply, RequestContext } from './server.js';
 import { ceilSec, isoWithOffset, parseIsoMs } from './time.js';
@@ -19,6 +19,13 @@ const MAX_COUNT = 1000;
 export const MAILCHIMP_SANDBOX_CONNECTIONS = 10;
 // Valid member statuses that this audience has no members in (no transactional or archived data).
 const EMPTY_STATUSES = new Set(['transactional', 'archived']);
+
+/** A bad last_changed (see BadTimestampKind), in the +00:00 form Mailchimp prints. */
+const BAD_LAST_CHANGED: Record<BadTimestampKind, string> = {
+  unparseable: 'not a date',
+  farFuture: '9999-12-31T23:59:59+00:00',
+  farPast: '1970-01-01T00:00:00+00:00',
+};
 
 export interface MailchimpCredentials {
   apiKey: string;
@@ -165,7 +172,16 @@ export function mailchimpApi(members: MailchimpMembers, creds: MailchimpCredenti
     }
 
     const page = members.query({ status, sortField, descending: sortDir === 'DESC', changedSince, changedBefore, optSince, optBefore, offset, count });
-    const body = { members: page.items.map((i) => members.render(i)), list_id: listId, total_items: page.total, _links: [] };
+    // dropRecords: fewer members on the page, total_items still counting them.
+    const rendered: Record<string, unknown>[] = [];
+    for (const i of page.items) {
+      const m = members.render(i);
+      if (ctx.faults.dropRecord(i, m.id as string)) continue;
+      const bad = ctx.faults.badTimestamp(i, m.id as string);
+      if (bad) m.last_changed = BAD_LAST_CHANGED[bad];
+      rendered.push(m);
+    }
+    const body = { members: rendered, list_id: listId, total_items: page.total, _links: [] };
     return { status: 200, body: project(body, q) };
   }
 

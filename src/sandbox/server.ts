@@ -3,7 +3,8 @@
 // tenant's rate bucket and concurrency cap, JSON replies, the request log and stats (per tenant too).
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Faults, LeakyBucket, TokenBucket, parseFaultSettings, type FailStatus, type FaultSettings, type LimitDecision, type RateLimiter } from './faults.js';
+import { SandboxClock } from './clock.js';
+import { Faults, LeakyBucket, TokenBucket, parseFaultSettings, type FailStatus, type FaultSettingsInput, type LimitDecision, type RateLimiter, type RecordFaults } from './faults.js';
 import type { DataStore, Emulator, EmulatorStats, KeyStats, MutateOptions, MutateResult, RecordSummary, RecordedRequest } from './types.js';
 
 export interface Reply {
@@ -21,6 +22,10 @@ export interface RequestContext {
   headers: IncomingHttpHeaders;
   /** The emulator's own base URL, for links it hands out (Shopify's Link header). */
   baseUrl: string;
+  /** The per-record faults (dropRecords, badTimestamps), applied by the provider while it builds a page. */
+  faults: RecordFaults;
+  /** The emulator's now (epoch ms): the real clock plus the clock's offset. */
+  now(): number;
 }
 
 export type LimitReason = 'steady' | 'storm' | 'concurrency';
@@ -162,13 +167,21 @@ function isMutateOptions(v: unknown): v is MutateOptions {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const o = v as Record<string, unknown>;
   const ok = (x: unknown) => x === undefined || (typeof x === 'number' && Number.isInteger(x) && x >= 0);
-  return ok(o.update) && ok(o.create) && Object.keys(o).every((k) => k === 'update' || k === 'create');
+  const ids = o.ids === undefined || (Array.isArray(o.ids) && o.ids.every((id) => typeof id === 'string'));
+  return ok(o.update) && ok(o.create) && ids && Object.keys(o).every((k) => k === 'update' || k === 'create' || k === 'ids');
+}
+
+/** An admin answer a provider-specific emulator adds (see EmulatorServer.adminRoute). */
+export interface AdminReply {
+  status: number;
+  body: unknown;
 }
 
 /** One listening emulator: a provider API over its tenants' data sets, with faults and bookkeeping. */
 export class EmulatorServer implements Emulator {
   url = '';
   readonly faults: Faults;
+  readonly clock: SandboxClock;
   readonly requests: RecordedRequest[] = [];
   readonly tenants: readonly string[];
   private byStatus: Record<number, number> = {};
@@ -180,12 +193,15 @@ export class EmulatorServer implements Emulator {
   private readonly byName = new Map<string, TenantState>();
   private readonly bySecret = new Map<string, TenantState>();
 
+  /** `clock`: the emulator's clock, which its tenants' data sets must have been built with. */
   constructor(
     private readonly spec: ProviderSpec,
-    faults: Partial<FaultSettings>,
+    faults: FaultSettingsInput,
+    clock: SandboxClock = new SandboxClock(),
   ) {
     if (spec.tenants.length === 0) throw new Error(`sandbox: ${spec.name} needs at least one tenant`);
     this.faults = new Faults(faults);
+    this.clock = clock;
     this.states = spec.tenants.map((t) => new TenantState(t));
     for (const st of this.states) {
       if (this.byName.has(st.def.name)) throw new Error(`sandbox: two ${spec.name} tenants are named "${st.def.name}"`);
@@ -252,6 +268,24 @@ export class EmulatorServer implements Emulator {
     return this.tenant(tenant).def.load().store.mutate(opts);
   }
 
+  /** A tenant's data set itself (default: the first tenant), for provider-specific operations. */
+  protected dataStore(tenant?: string): DataStore {
+    return this.tenant(tenant).def.load().store;
+  }
+
+  /**
+   * Provider-specific admin routes (e.g. `POST /_sandbox/charges/refund`): an answer, or null when
+   * `route` is not one of them. Thrown Errors are answered 400 with their message.
+   */
+  protected adminRoute(_route: string, _body: unknown, _store: DataStore): AdminReply | null {
+    return null;
+  }
+
+  /** The routes adminRoute answers, listed by the admin 404. */
+  protected adminRoutes(): string[] {
+    return [];
+  }
+
   private tenant(name: string | undefined): TenantState {
     if (name === undefined) return this.states[0]!;
     const st = this.byName.get(name);
@@ -308,6 +342,8 @@ export class EmulatorServer implements Emulator {
       query: url.searchParams,
       headers: req.headers,
       baseUrl: this.url,
+      faults: this.faults,
+      now: () => this.clock.now(),
     };
     if (ctx.path.startsWith('/_sandbox/')) return this.admin(req, res, ctx);
     // Provider requests carry no body worth reading; drain it so the socket can be reused.
@@ -360,6 +396,8 @@ export class EmulatorServer implements Emulator {
       }
     }
     api.decorate?.(reply, limitInfo);
+    // The Date header tells the emulator's time, which runs ahead of the real one once advanced.
+    reply.headers = { ...(reply.headers ?? {}), date: new Date(this.clock.now()).toUTCString() };
     this.record(ctx, reply.status, arrived, st);
 
     let done = false;
@@ -406,8 +444,29 @@ export class EmulatorServer implements Emulator {
         }
       case 'POST /_sandbox/mutate':
         if (!tenant) return noTenant();
-        if (!isMutateOptions(body)) return json(400, { error: 'body must be {"update"?: n, "create"?: n} with non-negative integers' });
-        return json(200, tenant.def.load().store.mutate(body));
+        if (!isMutateOptions(body)) return json(400, { error: 'body must be {"update"?: n, "create"?: n, "ids"?: [id, …]} with non-negative integers' });
+        try {
+          return json(200, tenant.def.load().store.mutate(body));
+        } catch (err) {
+          return json(400, { error: err instanceof Error ? err.message : String(err) });
+        }
+      case 'GET /_sandbox/clock':
+        return json(200, this.clockState());
+      case 'POST /_sandbox/clock': {
+        // {"advanceMs": n} moves the clock by n; {"offsetMs": n} sets the offset; {} reads it.
+        const o = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : null) as Record<string, unknown> | null;
+        const keys = o ? Object.keys(o) : [];
+        if (!o || keys.some((k) => k !== 'advanceMs' && k !== 'offsetMs') || keys.length > 1) {
+          return json(400, { error: 'body must be {"advanceMs": n} or {"offsetMs": n} (milliseconds)' });
+        }
+        try {
+          if (o.advanceMs !== undefined) this.clock.advance(o.advanceMs as number);
+          if (o.offsetMs !== undefined) this.clock.set(o.offsetMs as number);
+        } catch (err) {
+          return json(400, { error: err instanceof Error ? err.message : String(err) });
+        }
+        return json(200, this.clockState());
+      }
       case 'GET /_sandbox/stats':
         return json(200, this.stats());
       case 'POST /_sandbox/stats/reset':
@@ -419,11 +478,33 @@ export class EmulatorServer implements Emulator {
       case 'GET /_sandbox/tenants':
         // Names, current record counts and limits; never the credentials.
         return json(200, { tenants: this.states.map((st) => ({ name: st.def.name, records: st.def.load().store.size, limits: st.def.limits })) });
-      default:
+      default: {
+        let extra: AdminReply | null = null;
+        try {
+          extra = tenant ? this.adminRoute(route, body, tenant.def.load().store) : null;
+        } catch (err) {
+          return json(400, { error: err instanceof Error ? err.message : String(err) });
+        }
+        if (extra) return json(extra.status, extra.body);
+        if (!tenant && this.adminRoutes().some((r) => r.startsWith(route))) return noTenant();
         return json(404, {
           error: `no admin endpoint ${route}`,
-          endpoints: ['GET|POST /_sandbox/faults', 'POST /_sandbox/mutate[?tenant=name]', 'GET /_sandbox/stats', 'POST /_sandbox/stats/reset', 'GET /_sandbox/records[?tenant=name]', 'GET /_sandbox/tenants'],
+          endpoints: [
+            'GET|POST /_sandbox/faults',
+            'POST /_sandbox/mutate[?tenant=name]',
+            'GET /_sandbox/stats',
+            'POST /_sandbox/stats/reset',
+            'GET /_sandbox/records[?tenant=name]',
+            'GET /_sandbox/tenants',
+            'GET|POST /_sandbox/clock',
+            ...this.adminRoutes(),
+          ],
         });
+      }
     }
+  }
+
+  private clockState() {
+    return { offsetMs: this.clock.offsetMs, now: new Date(this.clock.now()).toISOString() };
   }
 }

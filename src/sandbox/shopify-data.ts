@@ -6,10 +6,12 @@
 // with the index, so untouched orders inside a window form one contiguous index range (two binary
 // searches); and orders changed since (`mutate`) sit in a separate id-sorted list that is merged in.
 // A page therefore costs O(log n + page + changed orders skipped), never a pass over every order.
+// Counts (orders/count.json) use per-status prefix sums over the index instead of the scan: O(log n
+// + changed orders).
 import { lowerBound, upperBound } from './bsearch.js';
 import { CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, PRODUCTS, emailFor } from './names.js';
 import { ALNUM, HEX, hash32, mulberry32, pick, randChars, randInt, rngFor, sampleDistinct, sortedSeconds, type Rng } from './prng.js';
-import { isoUtc, isoWithOffset, settleLagSec } from './time.js';
+import { isoUtc, isoWithOffset, settleLagSec, shareRun } from './time.js';
 import type { DataStore, MutateOptions, MutateResult, RecordSummary } from './types.js';
 
 export const ORDER_STATUSES = ['open', 'closed', 'cancelled'] as const;
@@ -44,6 +46,13 @@ export interface OrderFilter {
   sinceId: number | null;
 }
 
+export interface ShopifyOrdersOptions {
+  /** The emulator's clock (epoch ms) for every stamp: defaults to Date.now. */
+  now?: () => number;
+  /** `count` orders share one updated_at second, `at` (unix seconds). */
+  shared?: { count: number; at: number };
+}
+
 export interface OrderPage {
   /** Order indexes in ascending id order. */
   items: number[];
@@ -61,7 +70,10 @@ export class ShopifyOrders implements DataStore {
   private readonly status: number[] = [];
   /** Indexes with rev > 0, ascending. */
   private touched: number[] = [];
+  /** byStatus[s][i]: how many of the orders before index i have status s (never changes: mutate keeps statuses). */
+  private readonly byStatus: number[][] = [[0], [0], [0]];
   private readonly mutateRng: Rng;
+  private readonly now: () => number;
 
   private readonly idBase: number;
   private readonly idOffset: number;
@@ -72,12 +84,18 @@ export class ShopifyOrders implements DataStore {
     size: number,
     startMs: number,
     shopIndex = 0,
+    options: ShopifyOrdersOptions = {},
   ) {
+    this.now = options.now ?? Date.now;
     this.idOffset = shopIndex * SHOP_ID_SPACING;
     this.idBase = ORDER_ID_BASE + this.idOffset;
     const end = Math.floor(startMs / 1000) - 3600;
     const rng = rngFor(seed, SALT);
-    for (const upd of sortedSeconds(rng, size, end - 30 * DAY, end)) {
+    const times = sortedSeconds(rng, size, end - 30 * DAY, end);
+    // Shared change times keep the array sorted, and creation (t - lag(t)) rises with t, so the
+    // index order (ids, created_at, updated_at) holds for the shared run too.
+    if (options.shared && options.shared.count > 0) shareRun(times, options.shared.count, options.shared.at);
+    for (const upd of times) {
       const i = this.created.length;
       this.baseUpdated.push(upd);
       this.updated.push(upd);
@@ -85,9 +103,23 @@ export class ShopifyOrders implements DataStore {
       this.rev.push(0);
       const roll = hash32(seed, SALT, i) % 100;
       // A quarter of the orders are not open: a client that forgets status=any misses them.
-      this.status.push(roll < 72 ? 0 : roll < 94 ? 1 : 2);
+      this.pushStatus(roll < 72 ? 0 : roll < 94 ? 1 : 2);
     }
     this.mutateRng = rngFor(seed, SALT_MUTATE);
+  }
+
+  private pushStatus(st: number): void {
+    this.status.push(st);
+    for (let k = 0; k < 3; k++) {
+      const col = this.byStatus[k]!;
+      col.push(col[col.length - 1]! + (k === st ? 1 : 0));
+    }
+  }
+
+  /** The index of an order id, or -1. */
+  indexOfId(id: number): number {
+    const k = this.firstIndexAfterId(id - 1);
+    return k < this.size && this.idOf(k) === id ? k : -1;
   }
 
   get size(): number {
@@ -139,6 +171,27 @@ export class ShopifyOrders implements DataStore {
   private touchedOk(i: number, f: OrderFilter): boolean {
     const u = this.updated[i]!;
     return (f.updatedMin === null || u >= f.updatedMin) && (f.updatedMax === null || u <= f.updatedMax) && this.statusOk(i, f);
+  }
+
+  /** Untouched orders in [r0, r1) that pass the status filter, from the prefix sums. */
+  private statusCount(f: OrderFilter, r0: number, r1: number): number {
+    if (r1 <= r0) return 0;
+    const span = (s: number) => this.byStatus[s]![r1]! - this.byStatus[s]![r0]!;
+    const all = f.status === 'any' ? r1 - r0 : f.status === 'closed' ? span(1) + span(2) : span(ORDER_STATUSES.indexOf(f.status));
+    // Changed orders are counted with their new updated_at below, not here.
+    const t = this.touched;
+    let touchedHere = 0;
+    for (let p = lowerBound(0, t.length, (q) => t[q]!, r0); p < t.length && t[p]! < r1; p++) if (this.statusOk(t[p]!, f)) touchedHere++;
+    return all - touchedHere;
+  }
+
+  /** How many orders match the filter (orders/count.json), without listing them. */
+  count(f: OrderFilter): number {
+    const { lo, hi, r0, r1 } = this.bounds(f);
+    let c = this.statusCount(f, r0, r1);
+    const t = this.touched;
+    for (let p = lowerBound(0, t.length, (q) => t[q]!, lo); p < t.length && t[p]! < hi; p++) if (this.touchedOk(t[p]!, f)) c++;
+    return c;
   }
 
   /** Up to `k` matching indexes >= `from`, ascending. */
@@ -317,9 +370,19 @@ export class ShopifyOrders implements DataStore {
     return out;
   }
 
+  /**
+   * `update` random orders and the `ids` ones get updated_at = now (the emulator's clock) and a new
+   * revision of their editable fields: they leave every updated_at window that ends before now, as on
+   * Shopify; `create` new open orders stamped now.
+   */
   mutate(opts: MutateOptions): MutateResult {
-    const now = Math.floor(Date.now() / 1000);
-    const picked = sampleDistinct(this.mutateRng, this.size, opts.update ?? 0);
+    const named = (opts.ids ?? []).map((id) => {
+      const k = /^\d+$/.test(id) ? this.indexOfId(Number(id)) : -1;
+      if (k < 0) throw new Error(`sandbox: no order with id ${id}`);
+      return k;
+    });
+    const now = Math.floor(this.now() / 1000);
+    const picked = [...sampleDistinct(this.mutateRng, this.size, opts.update ?? 0), ...named];
     const fresh: number[] = [];
     for (const i of picked) {
       if (this.rev[i] === 0) fresh.push(i);
@@ -337,7 +400,7 @@ export class ShopifyOrders implements DataStore {
       this.baseUpdated.push(stamp);
       this.updated.push(stamp);
       this.rev.push(0);
-      this.status.push(0);
+      this.pushStatus(0);
       created.push(String(this.idOf(i)));
     }
     return { updated: picked.map((i) => String(this.idOf(i))), created };

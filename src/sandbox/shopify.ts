@@ -2,12 +2,12 @@
 // in the Link header. Behaviour follows shared/docs/providers.md §14 and
 // https://shopify.dev/docs/api/admin-rest/usage/pagination ,
 // https://shopify.dev/docs/api/admin-rest/usage/rate-limits ,
-// https://shopify.dev/docs/api/admin-rest/latest/resources/order ,
+// https://shopify.dev/docs/api/admin-rest/latest/resources/order (orders.json, orders/count.json) ,
 // https://shopify.dev/docs/api/admin-rest/latest/resources/accessscope ,
 // https://shopify.dev/docs/api/usage/versioning
 import { randomUUID } from 'node:crypto';
 import { SHOPIFY_ORDER_SCOPES, SHOPIFY_VERSIONS } from '../registry/connectors/shopify.js';
-import type { FailStatus } from './faults.js';
+import type { BadTimestampKind, FailStatus } from './faults.js';
 import type { LimitReason, ProviderApi, Reply, RequestContext } from './server.js';
 import { ORDER_STATUSES, SHOP_IANA_TIMEZONE, SHOP_UTC_OFFSET_MIN, type OrderFilter, type OrderStatus, type ShopifyOrders } from './shopify-data.js';
 import { ceilSec, floorSec, isoWithOffset, parseIsoMs } from './time.js';
@@ -20,6 +20,21 @@ const PAGE_INFO_COMPANIONS = new Set(['page_info', 'limit', 'fields']);
 // Real orders.json filters this emulator does not model; refused rather than silently ignored, so
 // a client relying on one finds out here instead of in production.
 const UNMODELLED_FILTERS = ['ids', 'financial_status', 'fulfillment_status', 'processed_at_min', 'processed_at_max', 'attribution_app_id', 'name'];
+// orders/count.json takes created_at_min/max, updated_at_min/max, status, financial_status and
+// fulfillment_status (the Order resource's count operation, https://shopify.dev/docs/api/admin-rest/latest/resources/order ;
+// the generated client Shopify publishes lists exactly these: Shopify/shopify-api-js
+// rest/admin/2023-04/order.ts, Order.count) and answers {"count": n}. The last two are not modelled; paging and listing
+// parameters are refused too, where Shopify would ignore them, so a client that thinks they narrow
+// a count finds out here.
+const COUNT_UNMODELLED = ['financial_status', 'fulfillment_status'];
+const COUNT_REFUSED = ['page_info', 'limit', 'since_id', 'ids', 'fields', 'processed_at_min', 'processed_at_max', 'attribution_app_id', 'name'];
+
+/** A bad updated_at (see BadTimestampKind), in the shop's -05:00 offset like every time it serves. */
+const BAD_UPDATED_AT: Record<BadTimestampKind, string> = {
+  unparseable: 'not a date',
+  farFuture: '9999-12-31T18:59:59-05:00',
+  farPast: '1969-12-31T19:00:00-05:00',
+};
 
 export interface ShopifyCredentials {
   shopDomain: string;
@@ -208,7 +223,17 @@ export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials, ext
     }
 
     const page = orders.page(filter, cursor, limit);
-    const body = { orders: page.items.map((i) => project(orders.render(i), fields)) };
+    // dropRecords leaves orders out after the page and its links were decided (below, from page.items):
+    // the cursor moves past a dropped order, so it is never served.
+    const served = page.items.filter((i) => !ctx.faults.dropRecord(i, String(orders.idOf(i))));
+    const body = {
+      orders: served.map((i) => {
+        const order = orders.render(i);
+        const bad = ctx.faults.badTimestamp(i, String(order.id));
+        if (bad) order.updated_at = BAD_UPDATED_AT[bad];
+        return project(order, fields);
+      }),
+    };
     const link = (direction: 'after' | 'before', anchor: number) => {
       const params = new URLSearchParams({ limit: String(limit), page_info: encodeCursor({ filter, direction, anchorId: anchor }) });
       if (rawFields) params.set('fields', rawFields);
@@ -222,6 +247,23 @@ export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials, ext
     if (page.hasPrevious) links.push(`${link('before', firstId)}; rel="previous"`);
     if (page.hasNext) links.push(`${link('after', lastId)}; rel="next"`);
     return { status: 200, body, headers: links.length > 0 ? { link: links.join(', ') } : {} };
+  }
+
+  /**
+   * orders/count.json: {"count": n} for the same filters as orders.json, so a planner can size
+   * updated_at windows before listing them. status defaults to open as on orders.json (the sandbox's
+   * reading: the stored docs did not show the count's default), so count what a status=any listing
+   * returns with status=any. Whatever dropRecords leaves out of the lists is still counted.
+   */
+  function countOrders(ctx: RequestContext): Reply {
+    const q = ctx.query;
+    const refused = COUNT_REFUSED.find((k) => q.has(k));
+    if (refused) return fieldError(refused, 'is not a parameter of orders/count.json');
+    const unmodelled = COUNT_UNMODELLED.find((k) => q.has(k));
+    if (unmodelled) return fieldError(unmodelled, 'is not supported by the sandbox emulator');
+    const parsed = filterFrom(q);
+    if ('error' in parsed) return parsed.error;
+    return { status: 200, body: { count: orders.count(parsed.ok) } };
   }
 
   function shop(): Reply {
@@ -275,7 +317,7 @@ export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials, ext
     },
 
     isDataRequest(ctx) {
-      return ctx.method === 'GET' && /^\/admin\/api\/[^/]+\/orders\.json$/.test(ctx.path);
+      return ctx.method === 'GET' && /^\/admin\/api\/[^/]+\/orders(\/count)?\.json$/.test(ctx.path);
     },
 
     handle(ctx) {
@@ -290,11 +332,11 @@ export function shopifyApi(orders: ShopifyOrders, creds: ShopifyCredentials, ext
       const requested = m[1]!;
       let reply: Reply;
       if (m[2] === 'shop.json') reply = shop();
-      else if (m[2] !== 'orders.json') reply = errors(404, 'Not Found');
+      else if (m[2] !== 'orders.json' && m[2] !== 'orders/count.json') reply = errors(404, 'Not Found');
       else if (!SHOPIFY_ORDER_SCOPES.some((s) => scopesOf(ctx).includes(s))) {
         // The wording developers report from Shopify for an ungranted scope (not on shopify.dev).
         reply = errors(403, '[API] This action requires merchant approval for read_orders scope.');
-      } else reply = listOrders(ctx, requested);
+      } else reply = m[2] === 'orders.json' ? listOrders(ctx, requested) : countOrders(ctx);
       reply.headers = { ...(reply.headers ?? {}), 'x-shopify-api-version': served };
       return reply;
     },

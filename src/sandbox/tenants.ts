@@ -14,11 +14,13 @@ import {
 import { mailchimpApi, mailchimpCredential, MAILCHIMP_SANDBOX_CONNECTIONS } from './mailchimp.js';
 import { MailchimpMembers } from './mailchimp-data.js';
 import { hash32 } from './prng.js';
+import type { SandboxClock } from './clock.js';
 import type { ProviderSpec, Tenant, TenantLimits } from './server.js';
 import { SHOPIFY_PLAN_RATES, shopifyApi, shopifyCredential, type ShopifyPlan, type ShopifyTokenScopes } from './shopify.js';
 import { ShopifyOrders } from './shopify-data.js';
 import { stripeApi, stripeCredential } from './stripe.js';
 import { StripeCharges } from './stripe-data.js';
+import { optionInstantSec } from './time.js';
 
 /** The tenant of an emulator started without declared tenants (the sandbox's historical one). */
 export const DEFAULT_TENANT = 'default';
@@ -30,11 +32,26 @@ export const SHOPIFY_BUCKET_SIZE = 40;
 /** Stripe's global limit per account: 25 requests/second in test mode (sandboxes), 100 in live mode (https://docs.stripe.com/rate-limits). */
 export const STRIPE_MODE_RATES = { test: 25, live: 100 } as const;
 
+/**
+ * `count` records of a data set share one change time `at` (ISO-8601; default: the middle of the
+ * generated 30 days): Shopify updated_at, Stripe created, Mailchimp last_changed. The run sits where
+ * `at` falls among the generated times, so the data stays ordered around it. Ties are ordered by id,
+ * as the emulators always order them: Shopify lists by order id anyway; Stripe lists newest first with
+ * equal created in descending charge id; Mailchimp sorts equal last_changed by member id (ascending
+ * for sort_dir=ASC, reversed for DESC).
+ */
+export interface SharedTimestampOption {
+  count: number;
+  at?: string;
+}
+
 export interface ShopifyTenantOptions {
   /** Unique on the emulator; the shop is `<name>.myshopify.com`. */
   name: string;
   /** Orders of this shop (default: sizes.orders, else 2,500). */
   orders?: number;
+  /** Orders sharing one updated_at (default: the sandbox's sharedTimestamp.orders). */
+  sharedTimestamp?: SharedTimestampOption;
   /** The shop's plan, which sets its leak rate: standard 2/s (default), advanced 4/s, plus 20/s, enterprise 40/s. */
   plan?: ShopifyPlan;
   /** The shop's leaky bucket, overriding the plan's (size default 40). null: no limit. */
@@ -48,6 +65,8 @@ export interface StripeTenantOptions {
   name: string;
   /** Charges of this account (default: sizes.charges, else 2,500). */
   charges?: number;
+  /** Charges sharing one created second (default: the sandbox's sharedTimestamp.charges). */
+  sharedTimestamp?: SharedTimestampOption;
   /** test (default): key sk_test_sandbox…, 25 requests/s; live: key sk_live_sandbox…, 100 requests/s, objects livemode: true. */
   mode?: 'test' | 'live';
   /** Overrides the mode's limit (a token bucket holding one second). null: no limit. */
@@ -59,6 +78,8 @@ export interface MailchimpTenantOptions {
   name: string;
   /** Members of this key's audience (default: sizes.members, else 2,500). */
   members?: number;
+  /** Members sharing one last_changed (default: the sandbox's sharedTimestamp.members). */
+  sharedTimestamp?: SharedTimestampOption;
   /** Simultaneous requests the key is allowed (default 10, Mailchimp's); null: unlimited. */
   maxConnections?: number | null;
   /** The data centre the key ends with (default us6). */
@@ -76,6 +97,30 @@ export interface BuildContext {
   startMs: number;
   /** Default records per data set, already validated. */
   sizes: { orders: number; charges: number; members: number };
+  /** Each emulator's clock, which its data sets stamp changes with. */
+  clocks: { shopify: SandboxClock; stripe: SandboxClock; mailchimp: SandboxClock };
+  /** The sandbox-wide sharedTimestamp options, for tenants without their own. */
+  shared?: { orders?: SharedTimestampOption; charges?: SharedTimestampOption; members?: SharedTimestampOption };
+}
+
+type SharedRun = { count: number; at: number } | undefined;
+
+/**
+ * A data set's shared run: the tenant's own option (a count above the set's size is an error) or
+ * else the sandbox's (clipped to the set's size, so one option fits tenants of every size).
+ */
+export function sharedRun(ctx: BuildContext, kind: 'orders' | 'charges' | 'members', own: unknown, size: number, where: string): SharedRun {
+  const inherited = own === undefined;
+  const opt = inherited ? ctx.shared?.[kind] : own;
+  if (opt === undefined) return undefined;
+  const name = inherited ? `sharedTimestamp.${kind}` : `${where}.sharedTimestamp`;
+  if (!isRecord(opt)) throw new Error(`sandbox: ${name} must be {count, at?}`);
+  checkFields(opt, ['count', 'at'], name);
+  const n = count(opt.count, 0, `${name}.count`);
+  if (!inherited && n > size) throw new Error(`sandbox: ${name}.count (${n}) exceeds the ${size} records of the data set`);
+  const end = Math.floor(ctx.startMs / 1000) - 3600;
+  const at = opt.at === undefined ? end - 15 * 86_400 : optionInstantSec(opt.at, `${name}.at`);
+  return { count: Math.min(n, size), at };
 }
 
 export interface BuiltProvider<C> {
@@ -155,23 +200,26 @@ function tokenScopes(v: unknown, where: string): ShopifyTokenScopes {
 export function shopifyProvider(ctx: BuildContext, declared: readonly ShopifyTenantOptions[] | undefined, defaults: SandboxCredentials['shopify'], firstShopTokens: ShopifyTokenScopes = {}): BuiltProvider<ShopifyTenantCredentials> {
   const credentials: Record<string, ShopifyTenantCredentials> = {};
   const tenants: Tenant[] = [];
+  const clock = () => ctx.clocks.shopify.now();
   if (declared === undefined) {
     const size = ctx.sizes.orders;
+    const shared = sharedRun(ctx, 'orders', undefined, size, 'shopify');
     credentials[DEFAULT_TENANT] = defaults;
     tenants.push({
       name: DEFAULT_TENANT,
       secrets: [...new Set([defaults.accessToken, ...Object.keys(firstShopTokens)])],
       limits: NO_LIMITS,
       load: lazy(() => {
-        const store = new ShopifyOrders(ctx.seed, size, ctx.startMs);
+        const store = new ShopifyOrders(ctx.seed, size, ctx.startMs, 0, { now: clock, shared });
         return { store, api: shopifyApi(store, defaults, firstShopTokens) };
       }),
     });
   } else {
-    checkList(declared, 'shopify', ['name', 'orders', 'plan', 'bucket', 'tokens']).forEach((t, k) => {
+    checkList(declared, 'shopify', ['name', 'orders', 'plan', 'bucket', 'tokens', 'sharedTimestamp']).forEach((t, k) => {
       const o = t as unknown as ShopifyTenantOptions;
       const where = `tenants.shopify["${o.name}"]`;
       const size = count(o.orders, ctx.sizes.orders, `${where}.orders`);
+      const shared = sharedRun(ctx, 'orders', o.sharedTimestamp, size, where);
       const plan = o.plan ?? 'standard';
       if (!Object.hasOwn(SHOPIFY_PLAN_RATES, plan)) throw new Error(`sandbox: ${where}.plan must be one of ${Object.keys(SHOPIFY_PLAN_RATES).join(', ')}`);
       let rate: TenantLimits['rate'] = null;
@@ -190,7 +238,7 @@ export function shopifyProvider(ctx: BuildContext, declared: readonly ShopifyTen
         secrets: [...new Set([creds.accessToken, ...Object.keys(tokens)])],
         limits: { rate, maxConcurrent: null },
           load: lazy(() => {
-          const store = new ShopifyOrders(tenantSeed(ctx.seed, 'shopify', o.name), size, ctx.startMs, k);
+          const store = new ShopifyOrders(tenantSeed(ctx.seed, 'shopify', o.name), size, ctx.startMs, k, { now: clock, shared });
           return { store, api: shopifyApi(store, creds, tokens, { shopName: o.name, plan, shopIndex: k }) };
         }),
       });
@@ -202,23 +250,26 @@ export function shopifyProvider(ctx: BuildContext, declared: readonly ShopifyTen
 export function stripeProvider(ctx: BuildContext, declared: readonly StripeTenantOptions[] | undefined, defaults: SandboxCredentials['stripe']): BuiltProvider<StripeTenantCredentials> {
   const credentials: Record<string, StripeTenantCredentials> = {};
   const tenants: Tenant[] = [];
+  const clock = () => ctx.clocks.stripe.now();
   if (declared === undefined) {
     const size = ctx.sizes.charges;
+    const shared = sharedRun(ctx, 'charges', undefined, size, 'stripe');
     credentials[DEFAULT_TENANT] = defaults;
     tenants.push({
       name: DEFAULT_TENANT,
       secrets: [defaults.secretKey],
       limits: NO_LIMITS,
       load: lazy(() => {
-        const store = new StripeCharges(ctx.seed, size, ctx.startMs);
+        const store = new StripeCharges(ctx.seed, size, ctx.startMs, { now: clock, shared });
         return { store, api: stripeApi(store, defaults) };
       }),
     });
   } else {
-    for (const t of checkList(declared, 'stripe', ['name', 'charges', 'mode', 'requestsPerSecond'])) {
+    for (const t of checkList(declared, 'stripe', ['name', 'charges', 'mode', 'requestsPerSecond', 'sharedTimestamp'])) {
       const o = t as unknown as StripeTenantOptions;
       const where = `tenants.stripe["${o.name}"]`;
       const size = count(o.charges, ctx.sizes.charges, `${where}.charges`);
+      const shared = sharedRun(ctx, 'charges', o.sharedTimestamp, size, where);
       const mode = o.mode ?? 'test';
       if (mode !== 'test' && mode !== 'live') throw new Error(`sandbox: ${where}.mode must be test or live`);
       let rate: TenantLimits['rate'] = null;
@@ -233,7 +284,7 @@ export function stripeProvider(ctx: BuildContext, declared: readonly StripeTenan
         secrets: [creds.secretKey],
         limits: { rate, maxConcurrent: null },
           load: lazy(() => {
-          const store = new StripeCharges(tenantSeed(ctx.seed, 'stripe', o.name), size, ctx.startMs);
+          const store = new StripeCharges(tenantSeed(ctx.seed, 'stripe', o.name), size, ctx.startMs, { now: clock, shared });
           return { store, api: stripeApi(store, creds, { livemode: mode === 'live' }) };
         }),
       });
@@ -245,8 +296,10 @@ export function stripeProvider(ctx: BuildContext, declared: readonly StripeTenan
 export function mailchimpProvider(ctx: BuildContext, declared: readonly MailchimpTenantOptions[] | undefined, defaults: SandboxCredentials['mailchimp']): BuiltProvider<MailchimpTenantCredentials> {
   const credentials: Record<string, MailchimpTenantCredentials> = {};
   const tenants: Tenant[] = [];
+  const clock = () => ctx.clocks.mailchimp.now();
   if (declared === undefined) {
     const size = ctx.sizes.members;
+    const shared = sharedRun(ctx, 'members', undefined, size, 'mailchimp');
     credentials[DEFAULT_TENANT] = defaults;
     tenants.push({
       name: DEFAULT_TENANT,
@@ -254,15 +307,16 @@ export function mailchimpProvider(ctx: BuildContext, declared: readonly Mailchim
       // Mailchimp's cap on simultaneous connections has always applied, also to the default key.
       limits: { rate: null, maxConcurrent: MAILCHIMP_SANDBOX_CONNECTIONS },
       load: lazy(() => {
-        const store = new MailchimpMembers(ctx.seed, size, ctx.startMs, defaults.listId);
+        const store = new MailchimpMembers(ctx.seed, size, ctx.startMs, defaults.listId, { now: clock, shared });
         return { store, api: mailchimpApi(store, defaults) };
       }),
     });
   } else {
-    for (const t of checkList(declared, 'mailchimp', ['name', 'members', 'maxConnections', 'dataCenter'])) {
+    for (const t of checkList(declared, 'mailchimp', ['name', 'members', 'maxConnections', 'dataCenter', 'sharedTimestamp'])) {
       const o = t as unknown as MailchimpTenantOptions;
       const where = `tenants.mailchimp["${o.name}"]`;
       const size = count(o.members, ctx.sizes.members, `${where}.members`);
+      const shared = sharedRun(ctx, 'members', o.sharedTimestamp, size, where);
       const maxConcurrent = o.maxConnections === null ? null : o.maxConnections === undefined ? MAILCHIMP_SANDBOX_CONNECTIONS : positiveInt(o.maxConnections, `${where}.maxConnections`);
       const dc = o.dataCenter ?? 'us6';
       if (typeof dc !== 'string' || !/^[a-z]+[0-9]+$/.test(dc)) throw new Error(`sandbox: ${where}.dataCenter must look like us6`);
@@ -273,7 +327,7 @@ export function mailchimpProvider(ctx: BuildContext, declared: readonly Mailchim
         secrets: [creds.apiKey],
         limits: { rate: null, maxConcurrent },
           load: lazy(() => {
-          const store = new MailchimpMembers(tenantSeed(ctx.seed, 'mailchimp', o.name), size, ctx.startMs, creds.listId);
+          const store = new MailchimpMembers(tenantSeed(ctx.seed, 'mailchimp', o.name), size, ctx.startMs, creds.listId, { now: clock, shared });
           return { store, api: mailchimpApi(store, creds, maxConcurrent === null ? {} : { maxConnections: maxConcurrent }) };
         }),
       });

@@ -1,6 +1,8 @@
 // Timestamps as the providers print and parse them. The data sets keep whole unix seconds: every
 // provider here reports change times at second precision, so ties are real and must be ordered.
 
+import { lowerBound } from './bsearch.js';
+
 const ISO_RE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** `2025-03-01T10:00:00-05:00`: the instant shown in a fixed UTC offset (Shopify, Mailchimp). */
@@ -57,4 +59,25 @@ export function floorSec(ms: number): number {
  */
 export function settleLagSec(sec: number): number {
   return Math.round(1800 + 1500 * Math.sin((2 * Math.PI * sec) / 86_400));
+}
+
+/**
+ * Gives `count` records of a sorted run of change times one identical time `atSec`, keeping the
+ * array sorted: the run starts where `atSec` falls (moved back from the end when too few records
+ * follow), so every record before it is older or equal and every one after it newer or equal.
+ * Returns the run's first position (the run is [start, start + count)).
+ */
+export function shareRun(times: number[], count: number, atSec: number): number {
+  const n = times.length;
+  const k = Math.min(lowerBound(0, n, (p) => times[p]!, atSec), n - count);
+  const start = Math.max(0, k);
+  for (let p = start; p < start + count; p++) times[p] = atSec;
+  return start;
+}
+
+/** A sandbox option's instant (ISO-8601 with an offset, or a bare date read as UTC), in unix seconds. */
+export function optionInstantSec(value: unknown, name: string): number {
+  const ms = typeof value === 'string' ? parseIsoMs(value, 0) : null;
+  if (ms === null || !Number.isFinite(ms)) throw new Error(`sandbox: ${name} must be an ISO-8601 date-time such as 2025-03-01T12:00:00Z`);
+  return Math.floor(ms / 1000);
 }

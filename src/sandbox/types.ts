@@ -1,4 +1,5 @@
 // Shapes shared by the three emulators and their data sets.
+import type { EmulatorClock } from './clock.js';
 import type { FaultController } from './faults.js';
 
 /** One record of a data set as tests see it: the provider's id and its change time (UTC ISO). */
@@ -11,6 +12,13 @@ export interface RecordSummary {
 export interface MutateOptions {
   /** Existing records to change now (picked by the seeded PRNG). */
   update?: number;
+  /**
+   * These existing records (provider ids) to change now, besides the `update` ones; an unknown id
+   * throws. The change is the same as `update`'s: Shopify's updated_at and Mailchimp's last_changed
+   * move to now (out of any window that ends before now, as on the real APIs); a Stripe charge is
+   * refunded, captured or edited, appending its event, and keeps its created.
+   */
+  ids?: string[];
   /** New records to add, stamped now. */
   create?: number;
 }
@@ -83,6 +91,8 @@ export interface Emulator {
   records(tenant?: string): RecordSummary[];
   /** Changes a tenant's data set (default: the first tenant). Throws for an unknown name. */
   mutate(opts: MutateOptions, tenant?: string): MutateResult;
+  /** The emulator's clock: its now, for every tenant's stamps, Stripe's event retention and the Date header. */
+  readonly clock: EmulatorClock;
   /** Clears `requests` and the counters of `stats()`, per tenant too; `since` restarts now. */
   resetStats(): void;
 }
