@@ -3,6 +3,9 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { ConnectorResponse } from '../src/core/envelope.js';
 import { connectorError, type ConnectorError } from '../src/core/errors.js';
+import { jsonDepth } from '../src/core/limits.js';
+import { redactor } from '../src/core/redact.js';
+import { secretsOf } from '../src/executors/support.js';
 import { CircuitBreakers } from '../src/policies/circuit-breaker.js';
 import type { LoadedConnection } from './connection.js';
 import { failureFromConnectorError } from './failures.js';
@@ -88,31 +91,76 @@ async function withSlot<B>(conn: LoadedConnection, call: () => Promise<Connector
   }
 }
 
+/** Deepest result an activity returns to Temporal (its payload converter recurses). */
+export const MAX_RESULT_DEPTH = 512;
+
+export interface GuardOptions {
+  /**
+   * 'returned' (default): the body is the activity's result, so it must be serializable into
+   * history; 'written': the body goes to a sink, which checks its records itself (pullPage).
+   */
+  body?: 'returned' | 'written';
+}
+
+/**
+ * A call that threw instead of answering: executors throw only for programmer errors, except that
+ * provider data can still make plain JavaScript throw (a body nested too deep for a recursive walk, a
+ * date out of range): RangeError. That is the provider's answer being unusable, so invalid_response,
+ * not a retryable crash.
+ */
+async function answerOf<B>(conn: LoadedConnection, call: () => Promise<ConnectorResponse<B>>): Promise<ConnectorResponse<B>> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return {
+      ok: false, status: 0, latencyMs: 0, body: null,
+      error: connectorError('invalid_response', `${conn.connector.name}: the provider's answer could not be processed (${err.message})`),
+    };
+  }
+}
+
 /**
  * Runs one provider call behind the connection's circuit breaker and returns the successful answer,
  * or throws the Temporal failure. `delivers` names what a non-idempotent call delivers (a message, a
  * sync run) so that an ambiguous timeout is not retried; reads leave it out.
+ *
+ * Whatever the executor built, what leaves here is redacted with the connection's secrets (bodies of
+ * every status went through httpRequest's redaction already; this covers messages and results an
+ * executor assembled), error messages are bounded and retry delays clamped to the retry policy.
  */
 export async function guardedCall<B>(
   breakers: CircuitBreakers,
   conn: LoadedConnection,
   call: () => Promise<ConnectorResponse<B>>,
   delivers?: string,
+  opts: GuardOptions = {},
 ): Promise<ConnectorResponse<B> & { body: B }> {
   const key = conn.record.id;
+  const maxRetryDelayMs = conn.policy.retry.maximumIntervalMs;
   const openMs = breakers.openFor(key);
   if (openMs > 0) {
+    // The breaker's own pause (finite, set by the policy's circuit): not clamped to the retry interval.
     throw failureFromConnectorError(
       connectorError('circuit_open', `${conn.connector.name} failed repeatedly for "${key}"; pausing calls for ${Math.ceil(openMs / 1000)} s`, { retryAfterMs: openMs }),
     );
   }
-  const res = await withHeartbeats(() => withSlot(conn, call));
+  const res = await withHeartbeats(() => withSlot(conn, () => answerOf(conn, call)));
+  const r = redactor(secretsOf(conn.record.connectorId, conn.config));
   if (!res.ok || res.body === null) {
     const raw = res.error ?? connectorError('invalid_response', `${conn.connector.name} gave no answer`);
-    const error = delivers ? ambiguityGuard(raw, conn.connector.idempotency.supported, delivers, res.status) : raw;
+    const guarded = delivers ? ambiguityGuard(raw, conn.connector.idempotency.supported, delivers, res.status) : raw;
+    const error = { ...guarded, message: r.text(String(guarded.message ?? '')) };
     breakers.record(key, error.retryable && error.code !== 'rate_limited' ? 'retryable_failure' : 'other', conn.policy.circuit);
-    throw failureFromConnectorError(error, { status: res.status });
+    throw failureFromConnectorError(error, { status: res.status }, { maxRetryDelayMs });
   }
   breakers.record(key, 'success', conn.policy.circuit);
-  return res as ConnectorResponse<B> & { body: B };
+  const body = r.deep(res.body);
+  if ((opts.body ?? 'returned') === 'returned' && jsonDepth(body, MAX_RESULT_DEPTH) > MAX_RESULT_DEPTH) {
+    throw failureFromConnectorError(
+      connectorError('invalid_response', `${conn.connector.name} answered with a result nested more than ${MAX_RESULT_DEPTH} levels deep, which cannot be returned`),
+      { status: res.status },
+    );
+  }
+  return { ...res, body } as ConnectorResponse<B> & { body: B };
 }

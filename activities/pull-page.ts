@@ -5,7 +5,7 @@ import { connectorError } from '../src/core/errors.js';
 import { getExecutor } from '../src/executors/index.js';
 import type { ActivityDeps } from './deps.js';
 import { loadConnection } from './connection.js';
-import { failureFromConnectorError } from './failures.js';
+import { failureFromConnectorError, failureFromError } from './failures.js';
 import { guardedCall, withHeartbeats } from './call-guard.js';
 import { CircuitBreakers } from '../src/policies/circuit-breaker.js';
 
@@ -27,6 +27,19 @@ export interface PullPageResult {
   total?: number;
 }
 
+/** Longest cursor carried into the workflow's history; provider cursors are far shorter. */
+export const MAX_CURSOR_CHARS = 4_096;
+
+/** Why a next cursor cannot be carried to the next page (history, the next request), or null. */
+function cursorProblem(cursor: unknown): string | null {
+  if (cursor === null) return null;
+  if (typeof cursor !== 'string' || cursor === '') return 'is not a non-empty string';
+  if (cursor.length > MAX_CURSOR_CHARS) return `is ${cursor.length.toLocaleString('en-US')} characters long (at most ${MAX_CURSOR_CHARS.toLocaleString('en-US')})`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(cursor)) return 'contains control characters';
+  return null;
+}
+
 export function pullPageActivity(deps: ActivityDeps) {
   const breakers = deps.breakers ?? new CircuitBreakers();
   return async function pullPage(input: PullPageInput): Promise<PullPageResult> {
@@ -36,15 +49,32 @@ export function pullPageActivity(deps: ActivityDeps) {
       const conn = await loadConnection(deps, input.connectionId);
       const executor = getExecutor(conn.record.connectorId);
       if (!executor.pull) throw failureFromConnectorError(connectorError('invalid_config', `${conn.connector.name} cannot be pulled`));
-      const res = await guardedCall(breakers, conn, () =>
-        executor.pull!(
-          conn.config,
-          { stream: input.stream, cursor: input.cursor, since: input.since, until: input.until, pageSize: input.pageSize },
-          conn.callOptions,
-        ),
+      const res = await guardedCall(
+        breakers,
+        conn,
+        () =>
+          executor.pull!(
+            conn.config,
+            { stream: input.stream, cursor: input.cursor, since: input.since, until: input.until, pageSize: input.pageSize },
+            conn.callOptions,
+          ),
+        undefined,
+        // The records go to the sink, which checks what it can store (src/sinks/limits.ts).
+        { body: 'written' },
       );
       const page = res.body;
-      await deps.sink.writePage({ connectionId: input.connectionId, stream: input.stream }, page.records);
+      // Executors validate the cursors they build; this is the shared backstop before history.
+      const problem = cursorProblem(page.nextCursor);
+      if (problem) {
+        throw failureFromConnectorError(connectorError('invalid_response', `${conn.connector.name}: the next-page cursor ${problem}; the page was not written`), { status: res.status });
+      }
+      try {
+        await deps.sink.writePage({ connectionId: input.connectionId, stream: input.stream }, page.records);
+      } catch (err) {
+        // A record the sink refuses (nested too deep, say) is a typed invalid_response; other sink
+        // errors (disk, database) stay retryable.
+        failureFromError(err);
+      }
       return {
         count: page.records.length,
         nextCursor: page.nextCursor,

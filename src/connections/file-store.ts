@@ -11,6 +11,19 @@ interface FileShape {
   connections: Record<string, ConnectionRecord>;
 }
 
+/**
+ * The record stored under `id`, looked up as an own key only: "constructor", "__proto__" or
+ * "toString" name nothing here, whatever Object.prototype has under those names.
+ */
+function stored(data: FileShape, id: string): ConnectionRecord | undefined {
+  return typeof id === 'string' && Object.hasOwn(data.connections, id) ? data.connections[id] : undefined;
+}
+
+/** Stores under `id` as a plain own property (even "__proto__" never touches the prototype). */
+function store(data: FileShape, id: string, record: ConnectionRecord): void {
+  Object.defineProperty(data.connections, id, { value: record, enumerable: true, writable: true, configurable: true });
+}
+
 export class FileConnectionStore implements ConnectionStore {
   // Every activity looks its connection up: re-read the file only when it has changed on disk.
   private cache: { key: string; data: FileShape } | null = null;
@@ -28,7 +41,7 @@ export class FileConnectionStore implements ConnectionStore {
     }
     if (this.cache?.key === key) return structuredClone(this.cache.data);
     const parsed = JSON.parse(await readFile(this.path, 'utf8')) as FileShape;
-    if (parsed.version !== 1 || typeof parsed.connections !== 'object') {
+    if (parsed === null || typeof parsed !== 'object' || parsed.version !== 1 || typeof parsed.connections !== 'object' || parsed.connections === null || Array.isArray(parsed.connections)) {
       throw new Error(`${this.path} is not a connections file of this version`);
     }
     this.cache = { key, data: parsed };
@@ -53,10 +66,10 @@ export class FileConnectionStore implements ConnectionStore {
   async add(input: NewConnection): Promise<ConnectionRecord> {
     const valid = validateNewConnection(input);
     return this.mutate((data) => {
-      if (data.connections[valid.id]) throw new ConnectionError(`Connection "${valid.id}" already exists`, 'conflict');
+      if (stored(data, valid.id)) throw new ConnectionError(`Connection "${valid.id}" already exists`, 'conflict');
       const now = new Date().toISOString();
       const record: ConnectionRecord = { ...valid, createdAt: now, updatedAt: now };
-      data.connections[valid.id] = record;
+      store(data, valid.id, record);
       return record;
     });
   }
@@ -64,19 +77,19 @@ export class FileConnectionStore implements ConnectionStore {
   async put(input: NewConnection): Promise<ConnectionRecord> {
     const valid = validateNewConnection(input);
     return this.mutate((data) => {
-      const existing = data.connections[valid.id];
+      const existing = stored(data, valid.id);
       if (existing && existing.connectorId !== valid.connectorId) {
         throw new ConnectionError(`Connection "${valid.id}" is a ${existing.connectorId} connection, not ${valid.connectorId}`, 'conflict');
       }
       const now = new Date().toISOString();
       const record: ConnectionRecord = { ...valid, createdAt: existing?.createdAt ?? now, updatedAt: now };
-      data.connections[valid.id] = record;
+      store(data, valid.id, record);
       return record;
     });
   }
 
   async get(id: string): Promise<ConnectionRecord | null> {
-    return (await this.read()).connections[id] ?? null;
+    return stored(await this.read(), id) ?? null;
   }
 
   async list(): Promise<ConnectionRecord[]> {
@@ -85,7 +98,7 @@ export class FileConnectionStore implements ConnectionStore {
 
   async remove(id: string): Promise<boolean> {
     return this.mutate((data) => {
-      if (!data.connections[id]) return false;
+      if (!stored(data, id)) return false;
       delete data.connections[id];
       return true;
     });

@@ -21,8 +21,9 @@ export async function resolveSecrets(record: ConnectionRecord, env: NodeJS.Proce
     const ref = parseSecretRef(config[key]);
     if (!ref) continue;
     if (ref.kind === 'env') {
-      const value = env[ref.name];
-      if (value === undefined || value === '') {
+      // Own variables only: env:constructor or env:toString name no variable, whatever the prototype has.
+      const value = Object.hasOwn(env, ref.name) ? env[ref.name] : undefined;
+      if (typeof value !== 'string' || value === '') {
         throw new ConnectionError(`${key} of connection "${record.id}" refers to env:${ref.name}, which is not set on this worker`, 'missing_secret');
       }
       config[key] = value;

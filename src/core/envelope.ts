@@ -1,5 +1,5 @@
 // The envelope every executor method answers with, and the executor contract (DESIGN.md §4).
-import { connectorError, type ConnectorError, type ErrorCode } from './errors.js';
+import { boundedError, connectorError, type ConnectorError, type ErrorCode } from './errors.js';
 
 export interface ConnectorResponse<B = unknown> {
   ok: boolean;
@@ -113,9 +113,12 @@ export function failBeforeSend<B = never>(code: ErrorCode, message: string): Con
   return { ok: false, status: 0, latencyMs: 0, body: null, error: connectorError(code, message) };
 }
 
-/** Replace the error of a response (provider-specific refinement on top of the shared mapping). */
+/**
+ * Replace the error of a response (provider-specific refinement on top of the shared mapping). The
+ * message is bounded and the retry delay made finite here too, for errors an executor built itself.
+ */
 export function withError<B>(res: ConnectorResponse<unknown>, error: ConnectorError): ConnectorResponse<B> {
-  return { ok: false, status: res.status, latencyMs: res.latencyMs, body: null, error };
+  return { ok: false, status: res.status, latencyMs: res.latencyMs, body: null, error: boundedError(error) };
 }
 
 /** Same response with a new body (e.g. the normalized page instead of the provider's raw JSON). */

@@ -1,5 +1,6 @@
 // The closed set of error codes every executor answers with (DESIGN.md §4). Names are public API:
 // they become Temporal ApplicationFailure types, so retry policies and users can match on them.
+import { boundDelay, boundText } from './limits.js';
 
 export const ERROR_CODES = [
   'invalid_config',
@@ -56,17 +57,34 @@ export const RETRYABLE_BY_DEFAULT: Readonly<Record<ErrorCode, boolean>> = {
 /** Codes that Temporal must never retry, whatever an executor says for a single call. */
 export const NON_RETRYABLE_CODES: readonly ErrorCode[] = ERROR_CODES.filter((c) => !RETRYABLE_BY_DEFAULT[c]);
 
+/**
+ * A ConnectorError. The message is bounded (limits.ts: a provider's 1 MB error field does not become
+ * a 1 MB failure message) and a retry delay is finite and bounded, whatever a provider asked for.
+ */
 export function connectorError(
   code: ErrorCode,
   message: string,
   extra: { retryable?: boolean; retryAfterMs?: number; ambiguous?: boolean } = {},
 ): ConnectorError {
-  const error: ConnectorError = { code, message, retryable: extra.retryable ?? RETRYABLE_BY_DEFAULT[code] };
-  if (extra.retryAfterMs !== undefined) error.retryAfterMs = extra.retryAfterMs;
+  const error: ConnectorError = { code, message: boundText(message), retryable: extra.retryable ?? RETRYABLE_BY_DEFAULT[code] };
+  const retryAfterMs = boundDelay(extra.retryAfterMs);
+  if (retryAfterMs !== undefined) error.retryAfterMs = retryAfterMs;
   if (extra.ambiguous) error.ambiguous = true;
   return error;
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/**
+ * The same error with its message bounded and its retry delay finite and at most `maxDelayMs` (for
+ * errors an executor assembled itself rather than through connectorError).
+ */
+export function boundedError(error: ConnectorError, maxDelayMs?: number): ConnectorError {
+  const out: ConnectorError = { ...error, message: boundText(String(error.message ?? '')) };
+  const retryAfterMs = boundDelay(error.retryAfterMs, maxDelayMs);
+  if (retryAfterMs === undefined) delete out.retryAfterMs;
+  else out.retryAfterMs = retryAfterMs;
+  return out;
 }

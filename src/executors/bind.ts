@@ -3,7 +3,9 @@
 // the per-call timeout and the provider's error refinement are declared in one place, so that each
 // executor method is only its endpoint and what it makes of the answer.
 import type { CallOptions, ConnectorResponse } from '../core/envelope.js';
+import { boundedError } from '../core/errors.js';
 import { httpRequest, type HttpRequest, type HttpResponse } from '../core/http.js';
+import { redact } from '../core/redact.js';
 import { getConnector } from '../registry/index.js';
 import { baseUrl, callOptions, checkConfig, secretsOf } from './support.js';
 
@@ -67,7 +69,11 @@ export function bindProvider<C>(binding: ProviderBinding<C>, rawConfig: unknown,
           secrets,
           ...callOptions(opts, requestMs),
         });
-        return binding.refineError ? binding.refineError(res, secrets) : res;
+        if (!binding.refineError) return res;
+        // A refinement may copy provider headers or body parts into the message (Shopify's call
+        // limit): redacted, then bounded, here once for every connector.
+        const refined = binding.refineError(res, secrets);
+        return refined.error ? { ...refined, error: boundedError({ ...refined.error, message: redact(refined.error.message, secrets) }) } : refined;
       },
     },
   };

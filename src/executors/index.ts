@@ -51,7 +51,8 @@ const executors: Record<ConnectorId, ConnectorExecutor<never>> = {
 
 /** The executor of a connector. Configs are validated inside each method, so it takes any config. */
 export function getExecutor(id: string): ConnectorExecutor<Record<string, unknown>> {
-  const exec = (executors as Partial<Record<string, ConnectorExecutor<never>>>)[id];
+  // Own keys only: "constructor" or "__proto__" is no connector, whatever Object.prototype holds.
+  const exec = Object.hasOwn(executors, id) ? (executors as Partial<Record<string, ConnectorExecutor<never>>>)[id] : undefined;
   if (!exec) throw new Error(`Unknown connector "${id}". Known: ${CONNECTOR_IDS.join(', ')}`);
   return exec as unknown as ConnectorExecutor<Record<string, unknown>>;
 }

@@ -10,7 +10,7 @@ import { basicAuth } from '../core/redact.js';
 import type { MailchimpConfig } from '../registry/connectors/mailchimp.js';
 import { mailchimp, mailchimpDataCenter } from '../registry/connectors/mailchimp.js';
 import { bindProvider, type ProviderBinding } from './bind.js';
-import { parseBody } from './support.js';
+import { nextCursorError, parseBody } from './support.js';
 
 const PROVIDER = 'Mailchimp';
 const MAX_COUNT = 1000;
@@ -121,7 +121,7 @@ export const mailchimpExecutor: ConnectorExecutor<MailchimpConfig> = {
     const { config } = bound.provider;
     if (req.stream !== 'members') return failBeforeSend('invalid_config', `Mailchimp has no stream "${req.stream}" (streams: members)`);
     const previous = req.cursor ? parseMembersCursor(req.cursor) : null;
-    if (previous === undefined) return failBeforeSend('invalid_config', 'Mailchimp: the cursor is not "<offset>:<total>"');
+    if (previous === undefined) return failBeforeSend('invalid_config', 'Mailchimp: the cursor is not "<offset>:<total>" (two whole numbers of at most 9 digits): it was not made by this connector');
     const since = req.since ?? config.startDate ?? null;
     const sinceParam = since === null ? undefined : mailchimpTime(since);
     const untilParam = req.until ? mailchimpTime(req.until) : undefined;
@@ -147,6 +147,9 @@ export const mailchimpExecutor: ConnectorExecutor<MailchimpConfig> = {
     const { members, total_items } = parsed.body;
     const records: SourceRecord[] = members.map((m) => ({ id: m.id, updatedAt: new Date(Date.parse(m.last_changed)).toISOString(), data: m }));
     const watermark = records.reduce<string | null>((max, r) => (max === null || r.updatedAt > max ? r.updatedAt : max), null);
-    return withBody(parsed, { records, nextCursor: nextMembersCursor(offset, members.length, total_items, previous), watermark, total: total_items });
+    const nextCursor = nextMembersCursor(offset, members.length, total_items, previous);
+    const badCursor = nextCursorError(PROVIDER, nextCursor, (c) => parseMembersCursor(c) !== undefined, `position (total_items ${total_items})`);
+    if (badCursor) return withError(parsed, badCursor);
+    return withBody(parsed, { records, nextCursor, watermark, total: total_items });
   },
 };

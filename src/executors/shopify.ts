@@ -11,7 +11,7 @@ import type { HttpResponse } from '../core/http.js';
 import type { ShopifyConfig } from '../registry/connectors/shopify.js';
 import { SHOPIFY_ALL_ORDERS_SCOPE, SHOPIFY_ORDER_SCOPES, SHOPIFY_VERSIONS } from '../registry/connectors/shopify.js';
 import { bindProvider, type ProviderBinding } from './bind.js';
-import { parseBody } from './support.js';
+import { nextCursorError, parseBody } from './support.js';
 
 const PROVIDER = 'Shopify';
 const MAX_LIMIT = 250;
@@ -22,14 +22,37 @@ const ordersBody = z.object({
 const shopBody = z.object({ shop: z.looseObject({ id: z.union([z.number(), z.string()]) }) });
 const accessScopesBody = z.object({ access_scopes: z.array(z.looseObject({ handle: z.string() })) });
 
-/** The page_info of the rel="next" link, or null on the last page. */
-export function nextPageInfo(link: string | undefined): string | null {
-  if (!link) return null;
+/** Shopify's page_info tokens are opaque, URL-safe and short; anything else was not made by Shopify. */
+const PAGE_INFO = /^[A-Za-z0-9_\-+/=.~]{1,2048}$/;
+export const isPageInfo = (value: string): boolean => PAGE_INFO.test(value);
+
+/**
+ * The page_info of the rel="next" link (null on the last page), or what is wrong with the Link
+ * header. Never throws, and reads the header in linear time whatever it holds.
+ */
+export function readNextPageInfo(link: string | undefined): { pageInfo: string | null } | { problem: string } {
+  if (!link) return { pageInfo: null };
   for (const part of link.split(',')) {
-    const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
-    if (m) return new URL(m[1]!).searchParams.get('page_info');
+    const open = part.indexOf('<');
+    const close = open < 0 ? -1 : part.indexOf('>', open + 1);
+    if (close < 0 || !/^\s*;\s*rel="?next"?/.test(part.slice(close + 1))) continue;
+    let url: URL;
+    try {
+      url = new URL(part.slice(open + 1, close));
+    } catch {
+      return { problem: 'its rel="next" link is not a URL' };
+    }
+    const pageInfo = url.searchParams.get('page_info');
+    if (pageInfo === null) return { problem: 'its rel="next" link has no page_info' };
+    return { pageInfo };
   }
-  return null;
+  return { pageInfo: null };
+}
+
+/** The page_info of the rel="next" link, or null on the last page (and for a malformed header: see readNextPageInfo). */
+export function nextPageInfo(link: string | undefined): string | null {
+  const r = readNextPageInfo(link);
+  return 'pageInfo' in r ? r.pageInfo : null;
 }
 
 function toIso(value: string): string {
@@ -137,6 +160,7 @@ export const shopifyExecutor: ConnectorExecutor<ShopifyConfig> = {
     const provider = bound.provider;
     const { config } = provider;
     if (req.stream !== 'orders') return failBeforeSend('invalid_config', `Shopify has no stream "${req.stream}" (streams: orders)`);
+    if (req.cursor && !isPageInfo(req.cursor)) return failBeforeSend('invalid_config', 'Shopify: the cursor is not a page_info token (letters, digits and _ - + / = . ~, at most 2048 characters): it was not made by this connector');
     const limit = Math.min(Math.max(1, req.pageSize ?? MAX_LIMIT), MAX_LIMIT);
 
     // Shopify rejects filters next to page_info: they are baked into the cursor by the first request.
@@ -151,6 +175,10 @@ export const shopifyExecutor: ConnectorExecutor<ShopifyConfig> = {
 
     const records: SourceRecord[] = parsed.body.orders.map((o) => ({ id: String(o.id), updatedAt: toIso(o.updated_at), data: o }));
     const watermark = records.reduce<string | null>((max, r) => (max === null || r.updatedAt > max ? r.updatedAt : max), null);
-    return withBody(parsed, { records, nextCursor: nextPageInfo(res.headers.link), watermark });
+    const next = readNextPageInfo(res.headers.link);
+    if ('problem' in next) return withError(parsed, connectorError('invalid_response', `Shopify answered with a Link header that cannot be followed: ${next.problem}`));
+    const badCursor = nextCursorError(PROVIDER, next.pageInfo, isPageInfo, 'page_info');
+    if (badCursor) return withError(parsed, badCursor);
+    return withBody(parsed, { records, nextCursor: next.pageInfo, watermark });
   },
 };

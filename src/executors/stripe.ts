@@ -9,7 +9,7 @@ import { httpRequest, type HttpResponse, type QueryValue } from '../core/http.js
 import { redact } from '../core/redact.js';
 import type { StripeConfig } from '../registry/connectors/stripe.js';
 import { stripe } from '../registry/connectors/stripe.js';
-import { baseUrl, callOptions, checkConfig, parseBody, secretsOf } from './support.js';
+import { baseUrl, callOptions, checkConfig, nextCursorError, parseBody, secretsOf } from './support.js';
 
 const PROVIDER = 'Stripe';
 const API_BASE = 'https://api.stripe.com';
@@ -105,7 +105,7 @@ export const stripeExecutor: ConnectorExecutor<StripeConfig> = {
     if ('fail' in checked) return checked.fail;
     const { config } = checked;
     if (req.stream !== 'charges') return failBeforeSend('invalid_config', `Stripe has no stream "${req.stream}" (streams: charges)`);
-    if (req.cursor && !CURSOR.test(req.cursor)) return failBeforeSend('invalid_config', 'Stripe: the cursor is not a Stripe object id');
+    if (req.cursor && !CURSOR.test(req.cursor)) return failBeforeSend('invalid_config', 'Stripe: the cursor is not a Stripe object id (letters, digits, "_" and "-", at most 255 characters): it was not made by this connector');
     const base = apiBase(opts);
     if ('fail' in base) return base.fail;
 
@@ -134,6 +134,9 @@ export const stripeExecutor: ConnectorExecutor<StripeConfig> = {
     }
     const records: SourceRecord[] = data.map((c) => ({ id: c.id, updatedAt: new Date(c.created * 1000).toISOString(), data: c }));
     const watermark = records.reduce<string | null>((max, r) => (max === null || r.updatedAt > max ? r.updatedAt : max), null);
-    return withBody(parsed, { records, nextCursor: has_more && last ? last.id : null, watermark });
+    const nextCursor = has_more && last ? last.id : null;
+    const badCursor = nextCursorError(PROVIDER, nextCursor, (c) => CURSOR.test(c), 'last charge id');
+    if (badCursor) return withError(parsed, badCursor);
+    return withBody(parsed, { records, nextCursor, watermark });
   },
 };

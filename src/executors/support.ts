@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { CallOptions, ConnectorResponse } from '../core/envelope.js';
 import { failBeforeSend, withBody, withError } from '../core/envelope.js';
-import { connectorError } from '../core/errors.js';
+import { connectorError, type ConnectorError } from '../core/errors.js';
+import { boundText } from '../core/limits.js';
 import { isSecretRef } from '../core/secret-ref.js';
 import { resolveBaseUrl } from '../core/url-guard.js';
 import type { HttpResponse } from '../core/http.js';
@@ -117,4 +118,15 @@ export function offlineCheck(note: string): ConnectorResponse<{ check: 'offline'
 /** The per-call timeout (the caller's, else the connector's request timeout) and cancellation signal. */
 export function callOptions(opts: CallOptions | undefined, requestMs: number): { timeoutMs: number; signal?: AbortSignal } {
   return { timeoutMs: opts?.timeoutMs ?? requestMs, ...(opts?.signal ? { signal: opts.signal } : {}) };
+}
+
+/**
+ * The next-page cursor a pull built from the provider's answer, checked with the same rule the
+ * executor applies to the cursor it is given back: a cursor it could not read back fails the page
+ * that produced it, as `invalid_response` (the provider's answer is unusable), instead of failing
+ * the next page as a bad request of ours. Null when the cursor is readable (or there is none).
+ */
+export function nextCursorError(provider: string, cursor: string | null, readable: (cursor: string) => boolean, what: string): ConnectorError | null {
+  if (cursor === null || readable(cursor)) return null;
+  return connectorError('invalid_response', `${provider} answered with a ${what} that cannot be used to read the next page (${JSON.stringify(boundText(cursor, 80))})`);
 }

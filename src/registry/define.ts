@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { checkAllowedUrl } from '../core/url-guard.js';
 import { isSecretRef } from '../core/secret-ref.js';
 import type { ConnectorPolicy, RateScopeSpec } from '../policies/types.js';
-import type { AnyField, FieldMap, FieldValues, SelectOption, ValidationHints } from './fields.js';
+import { boundText } from '../core/limits.js';
+import { FORBIDDEN_CHARACTERS, textRules, type AnyField, type CharacterRule, type FieldMap, type FieldValues, type SelectOption, type ValidationHints } from './fields.js';
 import { versionStatus, type VersionPolicy, type VersionStatus } from './versions.js';
 
 export type ConnectorCategory = 'messaging' | 'cdp_support' | 'commerce_source' | 'reverse_etl';
@@ -146,9 +147,57 @@ function describePattern(label: string, hints: ValidationHints): string {
   return hints.patternDescription ? `${label} must be ${hints.patternDescription}` : `${label} has an invalid format`;
 }
 
+const FORBIDDEN: Readonly<Record<Exclude<CharacterRule, 'any'>, RegExp>> = {
+  single_line: new RegExp(FORBIDDEN_CHARACTERS.single_line, 'u'),
+  multi_line: new RegExp(FORBIDDEN_CHARACTERS.multi_line, 'u'),
+};
+
+const CHARACTER_NAMES: Readonly<Record<number, string>> = {
+  0x00: 'NUL', 0x09: 'tab', 0x0a: 'line feed', 0x0d: 'carriage return', 0x7f: 'DEL', 0xad: 'soft hyphen',
+  0x200b: 'zero-width space', 0x200c: 'zero-width non-joiner', 0x200d: 'zero-width joiner',
+  0x200e: 'left-to-right mark', 0x200f: 'right-to-left mark', 0x2028: 'line separator', 0x2029: 'paragraph separator',
+  0x2060: 'word joiner', 0xfeff: 'byte-order mark / zero-width no-break space',
+};
+
+/** "U+200B (zero-width space)": a character named without printing it (it may be invisible). */
+function characterName(ch: string): string {
+  const cp = ch.codePointAt(0)!;
+  const hex = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  const name = CHARACTER_NAMES[cp]
+    ?? (cp >= 0xd800 && cp <= 0xdfff ? 'an unpaired surrogate'
+      : (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ? 'a bidirectional text control'
+        : /\p{Cc}/u.test(ch) ? 'a control character' : 'an invisible formatting character');
+  return `${hex} (${name})`;
+}
+
+/**
+ * The length and character rules every text field has (fields.ts textRules), checked before
+ * anything else looks at the value: no pattern, normalizer or check ever sees an unbounded value
+ * or one with characters the field cannot hold.
+ */
+function textLimitProblem(where: string, value: string, rules: ValidationHints, refLike: boolean): string | null {
+  const max = rules.maxLength ?? Number.POSITIVE_INFINITY;
+  // A secret reference or an encrypted value stands for the secret: an encrypted one is longer
+  // (base64 of the UTF-8 bytes, plus nonce and tag), so it gets a limit of its own.
+  const refMax = Math.max(4_096, 4 * max + 256);
+  if (value.length > (refLike ? refMax : max)) {
+    return `${where} must be at most ${max.toLocaleString('en-US')} characters (got ${value.length.toLocaleString('en-US')})`;
+  }
+  if (refLike && isSecretRef(value)) return null;
+  if (value.length > max) return `${where} must be at most ${max.toLocaleString('en-US')} characters (got ${value.length.toLocaleString('en-US')})`;
+  const rule = rules.characters ?? 'single_line';
+  if (rule === 'any') return null;
+  const bad = FORBIDDEN[rule].exec(value);
+  if (!bad) return null;
+  const allowed = rule === 'multi_line'
+    ? 'control and invisible characters other than line breaks and tabs are not allowed'
+    : 'line breaks, control characters and invisible characters are not allowed';
+  return `${where} contains ${characterName(bad[0])} at position ${bad.index + 1}: ${allowed} (often a paste from a document or a terminal)`;
+}
+
 function fieldSchema(key: string, field: AnyField, allowRef: boolean): z.ZodType {
   const label = field.label;
-  const hints = field.validation ?? {};
+  const hints = textRules(field.kind, field.validation);
   const requiredMessage = `${label} (${key}) is required`;
   let schema: z.ZodType;
 
@@ -167,12 +216,18 @@ function fieldSchema(key: string, field: AnyField, allowRef: boolean): z.ZodType
     // Secrets are kept byte for byte; other text is trimmed.
     let s = field.secret ? z.string({ error: requiredMessage }) : z.string({ error: requiredMessage }).trim();
     s = s.min(1, { error: requiredMessage });
+    const refLike = allowRef && field.secret;
     const base: z.ZodType<string> = s.superRefine((value, ctx) => {
-      if (allowRef && field.secret && isSecretRef(value)) return;
+      const limit = textLimitProblem(`${label} (${key})`, value, hints, refLike);
+      if (limit) {
+        ctx.addIssue({ code: 'custom', message: limit, continue: false });
+        return;
+      }
+      if (refLike && isSecretRef(value)) return;
       const v = field.normalize ? (field.normalize(value) as string) : value;
       if (hints.minLength !== undefined && v.length < hints.minLength)
         ctx.addIssue({ code: 'custom', message: `${label} (${key}) must be at least ${hints.minLength} characters` });
-      if (hints.maxLength !== undefined && v.length > hints.maxLength)
+      if (hints.maxLength !== undefined && v !== value && v.length > hints.maxLength)
         ctx.addIssue({ code: 'custom', message: `${label} (${key}) must be at most ${hints.maxLength} characters` });
       if (hints.pattern !== undefined && !new RegExp(`^(?:${hints.pattern})$`, hints.patternFlags ?? '').test(v))
         ctx.addIssue({ code: 'custom', message: `${describePattern(label, hints)} (${key})` });
@@ -214,7 +269,7 @@ function methodSchema(method: AuthMethodSpec, allowRef: boolean) {
     shape[key] = fieldSchema(key, field, allowRef);
   }
   return z.strictObject(shape, {
-    error: (iss) => (iss.code === 'unrecognized_keys' ? `Unknown field(s): ${iss.keys.join(', ')}` : undefined),
+    error: (iss) => (iss.code === 'unrecognized_keys' ? `Unknown field(s): ${iss.keys.slice(0, 20).map((k) => boundText(k, 64)).join(', ')}${iss.keys.length > 20 ? ` and ${iss.keys.length - 20} more` : ''}` : undefined),
   });
 }
 
@@ -244,7 +299,9 @@ function buildSchema(def: ConnectorDefinition, allowRef: boolean): z.ZodType<Rec
 function toResult<C>(parsed: { success: true; data: unknown } | { success: false; error: z.ZodError }): ValidationResult<C> {
   if (parsed.success) return { ok: true, config: parsed.data as C };
   const issues: FieldIssue[] = parsed.error.issues.map((i) => ({
-    field: i.path.length ? i.path.map(String).join('.') : i.code === 'unrecognized_keys' ? (i as { keys: string[] }).keys.join(',') : '(config)',
+    field: i.path.length
+      ? i.path.map((p) => boundText(String(p), 64)).join('.')
+      : i.code === 'unrecognized_keys' ? (i as { keys: string[] }).keys.slice(0, 20).map((k) => boundText(k, 64)).join(',') : '(config)',
     message: i.message,
   }));
   const message = issues.map((i) => (i.message.includes(i.field) ? i.message : `${i.field}: ${i.message}`)).join('; ');

@@ -4,6 +4,43 @@ import { versionCheck, type VersionPolicy } from './versions.js';
 
 export type FieldKind = 'text' | 'password' | 'textarea' | 'select' | 'number';
 
+/**
+ * Which characters a text field accepts, besides what its pattern says:
+ * - `single_line` (the default of text and password fields): no control characters (NUL, CR, LF,
+ *   tab, DEL, C1), no invisible formatting characters (zero-width space/joiners, bidi embeddings,
+ *   overrides and isolates, soft hyphen, byte-order mark), no line/paragraph separators, no unpaired
+ *   surrogates. Such characters are never part of a key, id, address or URL; pasted by mistake
+ *   they make the HTTP client refuse the header, or hide what a value really is.
+ * - `multi_line` (the default of textareas): the same, but line breaks (LF, CR) and tabs are allowed.
+ * - `any`: no rule (a field that must carry such characters says so explicitly).
+ */
+export type CharacterRule = 'single_line' | 'multi_line' | 'any';
+
+/**
+ * The characters each rule refuses, as regular-expression sources (flag `u`), so that a UI can apply
+ * the same rule as the engine.
+ */
+export const FORBIDDEN_CHARACTERS: Readonly<Record<Exclude<CharacterRule, 'any'>, string>> = {
+  single_line: '[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}\\p{Cs}]',
+  multi_line: '(?![\\t\\n\\r])[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}\\p{Cs}]',
+};
+
+/**
+ * Default length limits (characters), applied by the builders and by defineConnector to any text
+ * field that declares none, so that no value of any size reaches a pattern, a normalizer or a
+ * request. A field overrides them with its own `validation.maxLength`.
+ */
+export const DEFAULT_MAX_LENGTH = {
+  /** Ids, names, addresses, dates. */
+  text: 256,
+  /** API keys, tokens, passwords (AWS session tokens and Meta system-user tokens run to a few hundred characters). */
+  password: 4_096,
+  /** Multi-line values such as a PEM private key. */
+  textarea: 16_384,
+  /** Any field with a `url` rule (webhook URLs, hosts). */
+  url: 2_048,
+} as const;
+
 /** Validation rules as plain data, so a UI can apply the same rules as the engine. */
 export interface ValidationHints {
   /** Regular expression source the whole (trimmed) value must match. */
@@ -18,6 +55,22 @@ export interface ValidationHints {
   integer?: boolean;
   /** The value is a URL: https only, host in the allow-list. */
   url?: { hosts?: readonly string[]; hostSuffixes?: readonly string[]; hostPatterns?: readonly string[] };
+  /** Which characters the value may hold (text kinds; default single_line, multi_line for textareas). */
+  characters?: CharacterRule;
+}
+
+const isTextKind = (kind: FieldKind) => kind === 'text' || kind === 'password' || kind === 'textarea';
+
+/**
+ * The rules a text field is validated with: its own hints over the defaults of its kind (a length
+ * limit and a character rule). Other kinds have no text rules. Undefined members of `hints` do not
+ * erase a default.
+ */
+export function textRules(kind: FieldKind, hints: ValidationHints | undefined): ValidationHints {
+  const own = Object.fromEntries(Object.entries(hints ?? {}).filter(([, v]) => v !== undefined)) as ValidationHints;
+  if (!isTextKind(kind)) return own;
+  const maxLength = own.url ? DEFAULT_MAX_LENGTH.url : DEFAULT_MAX_LENGTH[kind as 'text' | 'password' | 'textarea'];
+  return { maxLength, characters: kind === 'textarea' ? 'multi_line' : 'single_line', ...own };
 }
 
 export interface SelectOption<V extends string = string> {
@@ -62,18 +115,19 @@ interface Common<T, R extends boolean> {
 
 // `const R` on every builder: called inline inside defineConnector({...}), the contextual FieldMap type
 // would otherwise widen `required: true` to boolean, and ConfigOf would make every field optional.
+// Text builders carry the default limits in their hints, so that the form spec shows them to a UI.
 export function text<const R extends boolean>(o: Common<string, R>): FieldSpec<string, R> {
-  return { kind: 'text', secret: false, ...o };
+  return { kind: 'text', secret: false, ...o, validation: textRules('text', o.validation) };
 }
 
 export function password<const R extends boolean>(o: Common<string, R>): FieldSpec<string, R> {
-  return { kind: 'password', secret: true, ...o };
+  return { kind: 'password', secret: true, ...o, validation: textRules('password', o.validation) };
 }
 
 /** Multi-line input; secret when it holds key material (a PEM private key, say). */
 export function textarea<const R extends boolean>(o: Common<string, R> & { secret?: boolean }): FieldSpec<string, R> {
   const { secret = false, ...rest } = o;
-  return { kind: 'textarea', secret, ...rest };
+  return { kind: 'textarea', secret, ...rest, validation: textRules('textarea', rest.validation) };
 }
 
 export function select<const V extends string, const R extends boolean>(

@@ -13,5 +13,6 @@ export function createSink(settings: Pick<Settings, 'sink' | 'dataDir'> & Partia
 }
 
 export * from './types.js';
+export { MAX_RECORD_DEPTH, SinkRecordError } from './limits.js';
 export { JsonlSink } from './jsonl.js';
 export { PostgresSink, type PostgresSinkOptions } from './postgres.js';

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import lockfile from 'proper-lockfile';
 import type { SourceRecord } from '../core/envelope.js';
+import { checkRecords, recordJson } from './limits.js';
 import type { Sink, StoredRecord, StreamRef, SyncState } from './types.js';
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -67,8 +68,10 @@ export class JsonlSink implements Sink {
     if (records.length === 0) return { written: 0 };
     const path = this.filePath(ref);
     const syncedAt = new Date().toISOString();
+    // A record that cannot be written refuses the whole page before anything is appended (limits.ts).
+    checkRecords(ref, records);
     const chunk = records
-      .map((r) => JSON.stringify({ id: r.id, updatedAt: r.updatedAt, syncedAt, data: r.data }))
+      .map((r) => recordJson(ref, r, { id: r.id, updatedAt: r.updatedAt, syncedAt, data: r.data }))
       .join('\n') + '\n';
     await this.exclusive(path, async () => {
       await repairTornTail(path);

@@ -8,6 +8,7 @@
 // updates rows whose stored updated_at is not later than the incoming one.
 import type { SourceRecord } from '../core/envelope.js';
 import { checkSchemaName, PgDatabase, quoteIdent } from '../core/postgres.js';
+import { checkRecords, recordJson } from './limits.js';
 import type { Sink, StoredRecord, StreamRef, SyncState } from './types.js';
 
 export interface PostgresSinkOptions {
@@ -68,6 +69,8 @@ export class PostgresSink implements Sink {
 
   async writePage(ref: StreamRef, records: readonly SourceRecord[]): Promise<{ written: number }> {
     if (records.length === 0) return { written: 0 };
+    // A record that cannot be written refuses the whole page before the statement (limits.ts).
+    checkRecords(ref, records);
     // ON CONFLICT DO UPDATE cannot touch one row twice in a statement: keep one version per id
     // (the latest; on a tie the last one, as the JSONL sink would).
     const latest = new Map<string, SourceRecord>();
@@ -85,7 +88,7 @@ export class PostgresSink implements Sink {
          ON CONFLICT (connection_id, stream, record_id) DO UPDATE
            SET updated_at = excluded.updated_at, synced_at = excluded.synced_at, data = excluded.data
            WHERE r.updated_at <= excluded.updated_at`,
-        [ref.connectionId, ref.stream, page.map((r) => r.id), page.map((r) => r.updatedAt), page.map((r) => JSON.stringify(r.data))],
+        [ref.connectionId, ref.stream, page.map((r) => r.id), page.map((r) => r.updatedAt), page.map((r) => recordJson(ref, r, r.data))],
       ),
     );
     return { written: records.length };

@@ -56,6 +56,8 @@ export const pagerduty = defineConnector({
           help: 'payload.source of triggered alerts when a send does not set one: the affected system (host name, service).',
           required: false,
           default: 'pipeline-worker',
+          // PagerDuty documents no limit on source (only 512 KB per event): a generous bound of our own.
+          validation: { maxLength: 1_024 },
         }),
       },
       authFields: {

@@ -42,7 +42,8 @@ export const sendgrid = defineConnector({
           help: 'A verified single sender or an address on an authenticated domain (Settings → Sender Authentication).',
           required: true,
           placeholder: 'noreply@example.com',
-          validation: { pattern: '[^\\s@]+@[^\\s@]+\\.[^\\s@]+', patternDescription: 'an email address' },
+          // Domain labels cannot hold the dot that separates them: one way to match, linear time.
+          validation: { pattern: '[^\\s@]+@[^\\s@.]+(?:\\.[^\\s@.]+)+', patternDescription: 'an email address' },
         }),
         fromName: text({
           label: 'From name',

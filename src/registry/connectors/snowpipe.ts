@@ -98,7 +98,8 @@ export const snowpipe = defineConnector({
           help: 'Fully qualified pipe name, database.schema.pipe (quote case-sensitive parts: "MyDb".PUBLIC.MY_PIPE).',
           required: true,
           placeholder: 'ANALYTICS.RAW.EVENTS_PIPE',
-          validation: { pattern: `${IDENT}\\.${IDENT}\\.${IDENT}`, patternDescription: 'a fully qualified pipe name, database.schema.pipe' },
+          // Three identifiers of up to 255 characters each, quoted: longer than the default limit.
+          validation: { pattern: `${IDENT}\\.${IDENT}\\.${IDENT}`, maxLength: 800, patternDescription: 'a fully qualified pipe name, database.schema.pipe' },
         }),
         stagePathPrefix: text({
           label: 'Stage path prefix',
@@ -116,6 +117,8 @@ export const snowpipe = defineConnector({
           help: 'The RSA private key whose public key is set on the user, PKCS#8 PEM (BEGIN PRIVATE KEY, or BEGIN ENCRYPTED PRIVATE KEY with a passphrase).',
           required: true,
           secret: true,
+          // Line breaks are part of PEM; a 4096-bit RSA key is about 3,300 characters (encrypted a little more).
+          validation: { maxLength: 16_384, characters: 'multi_line' },
           check: checkPkcs8Pem,
         }),
         privateKeyPassphrase: password({

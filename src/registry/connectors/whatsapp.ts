@@ -72,7 +72,7 @@ export const whatsapp = defineConnector({
           help: 'Optional. An approved message template (WhatsApp Manager → Message templates) used when a send names none; outside the 24-hour customer-service window only templates are delivered.',
           required: false,
           placeholder: 'order_update',
-          validation: { pattern: '[a-z0-9_]{1,512}', patternDescription: 'a template name of lowercase letters, digits and underscores' },
+          validation: { pattern: '[a-z0-9_]{1,512}', maxLength: 512, patternDescription: 'a template name of lowercase letters, digits and underscores' },
         }),
         defaultTemplateLanguage: text({
           label: 'Default template language',

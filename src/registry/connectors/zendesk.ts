@@ -51,7 +51,8 @@ export const zendesk = defineConnector({
           help: 'Email of the agent or admin the tickets are created as; sent as <email>/token in Basic auth.',
           required: true,
           placeholder: 'agent@example.com',
-          validation: { pattern: '[^\\s@/]+@[^\\s@/]+\\.[^\\s@/]+', patternDescription: 'an email address' },
+          // Domain labels cannot hold the dot that separates them: one way to match, linear time.
+          validation: { pattern: '[^\\s@/]+@[^\\s@/.]+(?:\\.[^\\s@/.]+)+', patternDescription: 'an email address' },
         }),
         apiToken: password({
           label: 'API token',

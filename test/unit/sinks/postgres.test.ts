@@ -78,14 +78,19 @@ test('a large page is one statement and lands whole', async () => {
   expect(await sink.finishRun(ref)).toEqual({ records: 2000 });
 });
 
-test('sync state round-trips, watermark as ISO-8601 (or null)', async () => {
+test('sync state round-trips, watermark as ISO-8601 (or null); a saved watermark never moves backwards', async () => {
   expect(await sink.loadState(ref)).toBeNull();
+  await sink.saveState({ ...ref, stream: 'fresh' }, { watermark: null, lastRunAt: '2025-01-01T00:00:00.000Z', lastRunRecords: 0 });
+  expect((await sink.loadState({ ...ref, stream: 'fresh' }))?.watermark).toBeNull();
   await sink.saveState(ref, { watermark: '2025-01-01T00:00:00.000Z', lastRunAt: '2025-01-02T03:04:05.678Z', lastRunRecords: 42, lastRunId: 'run-1' });
   expect(await sink.loadState(ref)).toEqual({ watermark: '2025-01-01T00:00:00.000Z', lastRunAt: '2025-01-02T03:04:05.678Z', lastRunRecords: 42, lastRunId: 'run-1' });
+  // A run that finished later with an older (or no) watermark keeps the newer one.
   await sink.saveState(ref, { watermark: null, lastRunAt: '2025-01-03T00:00:00.000Z', lastRunRecords: 0 });
-  expect(await sink.loadState(ref)).toEqual({ watermark: null, lastRunAt: '2025-01-03T00:00:00.000Z', lastRunRecords: 0 });
+  expect(await sink.loadState(ref)).toEqual({ watermark: '2025-01-01T00:00:00.000Z', lastRunAt: '2025-01-03T00:00:00.000Z', lastRunRecords: 0 });
+  await sink.saveState(ref, { watermark: '2024-06-01T00:00:00.000Z', lastRunAt: '2025-01-04T00:00:00.000Z', lastRunRecords: 1 });
+  expect((await sink.loadState(ref))?.watermark).toBe('2025-01-01T00:00:00.000Z');
   const raw = await db.query(`SELECT * FROM "${db.schema}".sync_state`);
-  expect(raw).toHaveLength(1);
+  expect(raw).toHaveLength(2);
 });
 
 test('several sinks starting at once on a fresh schema create it once, without errors', async () => {
