@@ -1,6 +1,7 @@
 // pullPage: fetch one page from the provider and write it to the sink, inside the same activity, so
 // that only counts, the next cursor and the watermark go back to the workflow (and into history).
 // Re-running a page after a crash writes the same records again; the sink upserts by record id.
+import type { SourceRecord } from '../src/core/envelope.js';
 import { connectorError } from '../src/core/errors.js';
 import { getExecutor } from '../src/executors/index.js';
 import type { ActivityDeps } from './deps.js';
@@ -16,15 +17,68 @@ export interface PullPageInput {
   since: string | null;
   until: string | null;
   pageSize: number;
+  /** An incremental run: read the source's change feed too (see PullRequest.followChanges). */
+  followChanges?: boolean;
 }
 
 export interface PullPageResult {
+  /** Records read. */
   count: number;
+  /** Records the sink wrote (checked against `count` at the end of the run). */
+  written: number;
   nextCursor: string | null;
+  /** The highest change time on the page that can be trusted: a date, not after the run's upper bound. */
   watermark: string | null;
   latencyMs: number;
   /** Records the source reports for the run's window (Mailchimp total_items), where it reports one. */
   total?: number;
+  /** Records written but not trusted for the watermark, by reason. */
+  anomalies?: TimeAnomalies;
+  /** The order of change times in the window, and how far in that order this page reached (slices split on it). */
+  order?: 'asc' | 'desc';
+  boundary?: string | null;
+}
+
+export interface TimeAnomalies {
+  unparseable: number;
+  afterWindow: number;
+  examples: string[];
+}
+
+/**
+ * A record's change time becomes the watermark only if it is a date and not after the run's upper
+ * bound: a provider record dated "not a date" or year 9999 would otherwise become the watermark, and
+ * every later incremental run would throw or read nothing. Such records are still written.
+ */
+export function trustedTimes(records: readonly SourceRecord[], until: string | null): { watermark: string | null; anomalies: TimeAnomalies | undefined; earliest: string | null; latest: string | null } {
+  const upper = until ? Date.parse(until) : Number.POSITIVE_INFINITY;
+  let best = Number.NEGATIVE_INFINITY;
+  let low = Number.POSITIVE_INFINITY;
+  const anomalies: TimeAnomalies = { unparseable: 0, afterWindow: 0, examples: [] };
+  for (const r of records) {
+    const t = typeof r.updatedAt === 'string' ? Date.parse(r.updatedAt) : Number.NaN;
+    let bad = false;
+    if (Number.isNaN(t)) {
+      anomalies.unparseable++;
+      bad = true;
+    } else if (t > upper) {
+      anomalies.afterWindow++;
+      bad = true;
+    }
+    if (bad) {
+      if (anomalies.examples.length < 5) anomalies.examples.push(r.id);
+      continue;
+    }
+    if (t > best) best = t;
+    if (t < low) low = t;
+  }
+  const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+  return {
+    watermark: iso(best),
+    anomalies: anomalies.unparseable + anomalies.afterWindow > 0 ? anomalies : undefined,
+    earliest: iso(low),
+    latest: iso(best),
+  };
 }
 
 /** Longest cursor carried into the workflow's history; provider cursors are far shorter. */
@@ -55,7 +109,7 @@ export function pullPageActivity(deps: ActivityDeps) {
         () =>
           executor.pull!(
             conn.config,
-            { stream: input.stream, cursor: input.cursor, since: input.since, until: input.until, pageSize: input.pageSize },
+            { stream: input.stream, cursor: input.cursor, since: input.since, until: input.until, pageSize: input.pageSize, ...(input.followChanges ? { followChanges: true } : {}) },
             conn.callOptions,
           ),
         undefined,
@@ -68,19 +122,26 @@ export function pullPageActivity(deps: ActivityDeps) {
       if (problem) {
         throw failureFromConnectorError(connectorError('invalid_response', `${conn.connector.name}: the next-page cursor ${problem}; the page was not written`), { status: res.status });
       }
+      let written = 0;
       try {
-        await deps.sink.writePage({ connectionId: input.connectionId, stream: input.stream }, page.records);
+        written = (await deps.sink.writePage({ connectionId: input.connectionId, stream: input.stream }, page.records)).written;
       } catch (err) {
         // A record the sink refuses (nested too deep, say) is a typed invalid_response; other sink
         // errors (disk, database) stay retryable.
         failureFromError(err);
       }
+      // The executor's own watermark is not trusted: it is recomputed from the records.
+      const times = trustedTimes(page.records, input.until);
+      const boundary = page.order === 'desc' ? times.earliest : page.order === 'asc' ? times.latest : null;
       return {
         count: page.records.length,
+        written,
         nextCursor: page.nextCursor,
-        watermark: page.watermark,
+        watermark: times.watermark,
         latencyMs: res.latencyMs,
         ...(page.total !== undefined && page.total !== null ? { total: page.total } : {}),
+        ...(times.anomalies ? { anomalies: times.anomalies } : {}),
+        ...(page.order ? { order: page.order, boundary } : {}),
       };
     });
   };

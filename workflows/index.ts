@@ -8,3 +8,5 @@ export type { ReverseEtlInput, ReverseEtlResult, ReverseEtlState } from './rever
 export { testConnectionWorkflow } from './test-connection.js';
 export { scheduledPullWorkflow } from './scheduled-pull.js';
 export type { ScheduledPullInput, ScheduledPullResult } from './scheduled-pull.js';
+export { pullSliceWorkflow } from './pull-slice.js';
+export type { SliceInput, SliceResult } from './pull-slice.js';

@@ -136,6 +136,7 @@ program
   .option('--full', 'ignore the saved watermark and pull everything', false)
   .option('--page-size <n>', 'records per page (capped by the provider)', positiveInt)
   .option('--cancel', 'cancel the running sync of this connection and stream', false)
+  .option('--on-incomplete <fail|warn>', 'when the end-of-run checks find records missing: fail the run (default, watermark kept) or warn and complete it')
   .option('--no-wait', 'start and return without following progress')
   .option('--json', 'machine-readable output', false)
   .action((connection: string | undefined, o) => syncCommand(connection, o));

@@ -27,7 +27,9 @@ function rate(records: number, startedAt: string | null): string {
 }
 
 /** "42% · ETA 1 min 3 s" when a total is known; otherwise empty. */
-export function completion(p: Pick<PullProgress, 'records' | 'total' | 'startedAt'>, nowMs: number = Date.now()): string {
+export function completion(p: Pick<PullProgress, 'records' | 'total' | 'startedAt'> & { slices?: PullProgress['slices'] }, nowMs: number = Date.now()): string {
+  // A sliced sync: slices done / planned (the plan can grow when a slice is split again).
+  if (p.slices) return `slices ${p.slices.done}/${p.slices.total}${p.slices.running ? ` (${p.slices.running} running)` : ''}`;
   if (!p.total || p.total <= 0) return '';
   const share = Math.min(1, p.records / p.total);
   const pct = `${Math.floor(share * 100)}%`;

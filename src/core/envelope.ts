@@ -1,5 +1,6 @@
 // The envelope every executor method answers with, and the executor contract (DESIGN.md §4).
 import { boundedError, connectorError, type ConnectorError, type ErrorCode } from './errors.js';
+import type { ProbeRequest, ProbeResult } from './slices.js';
 
 export interface ConnectorResponse<B = unknown> {
   ok: boolean;
@@ -47,6 +48,12 @@ export interface PullRequest {
   /** Upper bound on the change time, fixed at run start so that paging sees a stable window. */
   until?: string | null;
   pageSize?: number;
+  /**
+   * An incremental run: besides the records whose own change time falls in the window, read the
+   * source's change feed since `since` where it has one (Stripe events: refunds and captures of
+   * charges created earlier), each change applied as the record's new version.
+   */
+  followChanges?: boolean;
 }
 
 export interface PullPage {
@@ -56,6 +63,12 @@ export interface PullPage {
   watermark: string | null;
   /** How many records the source reports for the whole request window, where it says (Mailchimp total_items): progress totals and end-of-run checks. */
   total?: number | null;
+  /**
+   * The order of change times within the window, where the source keeps one (Stripe: newest first,
+   * Mailchimp: oldest first): a slice that finds more data than planned can hand back what it has
+   * not read yet (src/core/slices.ts).
+   */
+  order?: 'asc' | 'desc';
 }
 
 export interface TriggerRequest {
@@ -102,6 +115,8 @@ export interface ConnectorExecutor<C> {
    */
   sendBatch?(config: C, messages: readonly unknown[], opts?: BatchCallOptions): Promise<ConnectorResponse<BatchResult>>;
   pull?(config: C, req: PullRequest, opts?: CallOptions): Promise<ConnectorResponse<PullPage>>;
+  /** What the source says about a window before it is read: its size and where its data starts (src/core/slices.ts). */
+  probe?(config: C, req: ProbeRequest, opts?: CallOptions): Promise<ConnectorResponse<ProbeResult>>;
   /** Reverse-ETL: start a provider-side sync or statement; body is its SyncRunStatus. */
   trigger?(config: C, req: TriggerRequest, opts?: CallOptions): Promise<ConnectorResponse<SyncRunStatus>>;
   /** Reverse-ETL: read the state of a run that `trigger` started. */

@@ -4,6 +4,7 @@
 // https://mailchimp.com/developer/marketing/api/lists/get-list-info/
 import { z } from 'zod';
 import type { ConnectorExecutor, ConnectorResponse, PullPage, PullRequest, SourceRecord } from '../core/envelope.js';
+import type { ProbeResult } from '../core/slices.js';
 import { failBeforeSend, withBody, withError } from '../core/envelope.js';
 import { connectorError } from '../core/errors.js';
 import { basicAuth } from '../core/redact.js';
@@ -15,11 +16,20 @@ import { nextCursorError, parseBody } from './support.js';
 const PROVIDER = 'Mailchimp';
 const MAX_COUNT = 1000;
 
-const isoString = z.string().refine((v) => !Number.isNaN(Date.parse(v)), { error: 'not a date-time' });
+// last_changed is kept as sent when it is not a date: the member is still written, and the activity
+// leaves such a time out of the watermark (activities/pull-page.ts trustedTimes).
 const membersBody = z.object({
-  members: z.array(z.looseObject({ id: z.string().min(1), last_changed: isoString })),
+  members: z.array(z.looseObject({ id: z.string().min(1), last_changed: z.string() })),
   total_items: z.number().int().nonnegative(),
 });
+const totalBody = z.looseObject({ total_items: z.number().int().nonnegative() });
+const firstMemberBody = z.looseObject({ members: z.array(z.looseObject({ last_changed: z.string() })) });
+
+/** Mailchimp's time as ISO-8601 in UTC, or as sent when it is not a date. */
+function changeTime(raw: string): string {
+  const ms = Date.parse(raw);
+  return Number.isNaN(ms) ? raw : new Date(ms).toISOString();
+}
 const listBody = z.looseObject({
   id: z.string().min(1),
   name: z.string(),
@@ -145,11 +155,41 @@ export const mailchimpExecutor: ConnectorExecutor<MailchimpConfig> = {
     if (!parsed.ok || !parsed.body) return withError(parsed, parsed.error ?? connectorError('invalid_response', 'Mailchimp returned no body'));
 
     const { members, total_items } = parsed.body;
-    const records: SourceRecord[] = members.map((m) => ({ id: m.id, updatedAt: new Date(Date.parse(m.last_changed)).toISOString(), data: m }));
-    const watermark = records.reduce<string | null>((max, r) => (max === null || r.updatedAt > max ? r.updatedAt : max), null);
+    const records: SourceRecord[] = members.map((m) => ({ id: m.id, updatedAt: changeTime(m.last_changed), data: m }));
+    const watermark = records.reduce<string | null>((max, r) => (Number.isNaN(Date.parse(r.updatedAt)) ? max : max === null || r.updatedAt > max ? r.updatedAt : max), null);
     const nextCursor = nextMembersCursor(offset, members.length, total_items, previous);
     const badCursor = nextCursorError(PROVIDER, nextCursor, (c) => parseMembersCursor(c) !== undefined, `position (total_items ${total_items})`);
     if (badCursor) return withError(parsed, badCursor);
-    return withBody(parsed, { records, nextCursor, watermark, total: total_items });
+    // Sorted by last_changed ascending: a slice can hand back [the newest time seen .. until].
+    return withBody(parsed, { records, nextCursor, watermark, total: total_items, order: 'asc' });
+  },
+
+  /**
+   * The window's size (total_items of a one-member page) and where its data starts (the first member
+   * by last_changed): two light reads. Plans a sliced first sync and checks the end of a run.
+   */
+  async probe(rawConfig, req, opts): Promise<ConnectorResponse<ProbeResult>> {
+    const bound = bindProvider(MAILCHIMP, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const { config } = bound.provider;
+    if (req.stream !== 'members') return failBeforeSend('invalid_config', `Mailchimp has no stream "${req.stream}" (streams: members)`);
+    const window = {
+      since_last_changed: req.since ? mailchimpTime(req.since) : undefined,
+      before_last_changed: req.until ? mailchimpTime(req.until) : undefined,
+    };
+    const path = `${listPath(config)}/members`;
+    const totalRes = parseBody(await bound.provider.request({ method: 'GET', path, query: { count: 1, fields: 'total_items', ...window } }), totalBody, PROVIDER);
+    if (!totalRes.ok || !totalRes.body) return withError(totalRes, totalRes.error ?? connectorError('invalid_response', 'Mailchimp returned no body'));
+    const count = totalRes.body.total_items;
+    if (count === 0) return withBody(totalRes, { count, earliest: null });
+    const firstRes = parseBody(
+      await bound.provider.request({ method: 'GET', path, query: { count: 1, fields: 'members.last_changed', sort_field: 'last_changed', sort_dir: 'ASC', ...window } }),
+      firstMemberBody,
+      PROVIDER,
+    );
+    if (!firstRes.ok || !firstRes.body) return withError(firstRes, firstRes.error ?? connectorError('invalid_response', 'Mailchimp returned no body'));
+    const first = firstRes.body.members[0]?.last_changed;
+    const earliest = first && !Number.isNaN(Date.parse(first)) ? new Date(Date.parse(first)).toISOString() : null;
+    return withBody(firstRes, { count, earliest });
   },
 };

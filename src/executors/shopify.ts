@@ -5,6 +5,7 @@
 // https://shopify.dev/docs/api/usage/access-scopes , https://shopify.dev/docs/api/usage/versioning
 import { z } from 'zod';
 import type { ConnectorExecutor, ConnectorResponse, PullPage, PullRequest, SourceRecord } from '../core/envelope.js';
+import type { ProbeResult } from '../core/slices.js';
 import { failBeforeSend, withBody, withError } from '../core/envelope.js';
 import { connectorError } from '../core/errors.js';
 import type { HttpResponse } from '../core/http.js';
@@ -20,6 +21,8 @@ const ordersBody = z.object({
   orders: z.array(z.looseObject({ id: z.union([z.number(), z.string()]), updated_at: z.string() })),
 });
 const shopBody = z.object({ shop: z.looseObject({ id: z.union([z.number(), z.string()]) }) });
+const countBody = z.object({ count: z.number().int().nonnegative() });
+const firstOrderBody = z.object({ orders: z.array(z.looseObject({ id: z.union([z.number(), z.string()]), created_at: z.string() })) });
 const accessScopesBody = z.object({ access_scopes: z.array(z.looseObject({ handle: z.string() })) });
 
 /** Shopify's page_info tokens are opaque, URL-safe and short; anything else was not made by Shopify. */
@@ -180,5 +183,39 @@ export const shopifyExecutor: ConnectorExecutor<ShopifyConfig> = {
     const badCursor = nextCursorError(PROVIDER, next.pageInfo, isPageInfo, 'page_info');
     if (badCursor) return withError(parsed, badCursor);
     return withBody(parsed, { records, nextCursor: next.pageInfo, watermark });
+  },
+
+  /**
+   * The window's size (orders/count.json with the pull's own filters, status=any included: the count
+   * otherwise defaults to open orders only) and a bound on where its data starts: the first order of
+   * the window by id (since_id=0) was created first, and every order's updated_at is at or after its
+   * own created_at, so none in the window changed before that order's created_at.
+   */
+  async probe(rawConfig, req, opts): Promise<ConnectorResponse<ProbeResult>> {
+    const bound = bindProvider(SHOPIFY, rawConfig, opts);
+    if ('fail' in bound) return bound.fail;
+    const provider = bound.provider;
+    const version = requestedVersion(provider.config);
+    if (req.stream !== 'orders') return failBeforeSend('invalid_config', `Shopify has no stream "${req.stream}" (streams: orders)`);
+    const counted = parseBody(
+      await provider.request({ method: 'GET', path: `/admin/api/${version}/orders/count.json`, query: { status: 'any', updated_at_min: req.since ?? undefined, updated_at_max: req.until ?? undefined } }),
+      countBody,
+      PROVIDER,
+    );
+    if (!counted.ok || !counted.body) return withError(counted, counted.error ?? connectorError('invalid_response', 'Shopify returned no body'));
+    const count = counted.body.count;
+    if (count === 0) return withBody(counted, { count, earliest: null });
+    const first = parseBody(
+      await provider.request({
+        method: 'GET',
+        path: `/admin/api/${version}/orders.json`,
+        query: { limit: 1, status: 'any', since_id: 0, fields: 'id,created_at', updated_at_min: req.since ?? undefined, updated_at_max: req.until ?? undefined },
+      }),
+      firstOrderBody,
+      PROVIDER,
+    );
+    if (!first.ok || !first.body) return withError(first, first.error ?? connectorError('invalid_response', 'Shopify returned no body'));
+    const created = first.body.orders[0]?.created_at;
+    return withBody(first, { count, earliest: created && !Number.isNaN(Date.parse(created)) ? new Date(Date.parse(created)).toISOString() : null });
   },
 };

@@ -1,5 +1,6 @@
 // A connector's operating policy: how Temporal retries, times out and rate-limits its activities.
 // Declared in each connector's registry file from the provider's documented limits.
+import type { SlicePolicy } from '../core/slices.js';
 
 export interface RetryPolicySpec {
   initialIntervalMs: number;
@@ -63,6 +64,10 @@ export interface PullPolicySpec {
   maxPageSize: number;
   /** Incremental runs restart this far before the saved watermark (late-visible changes). */
   overlapMs: number;
+  /** How a large first sync is sliced (src/core/slices.ts); defaults where unset. */
+  slices?: Partial<SlicePolicy>;
+  /** How long the source's change feed keeps changes (Stripe events: 30 days): older watermarks mean a full re-read. */
+  changeFeedRetentionMs?: number;
 }
 
 export interface ConnectorPolicy {

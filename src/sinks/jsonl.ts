@@ -3,10 +3,13 @@
 // File format (one object per line, UTF-8):
 //   {"id":"<record id>","updatedAt":"<ISO-8601>","syncedAt":"<ISO-8601>","data":{...provider record...}}
 // The file is an append-only log: a record pulled again (a retried page, an incremental run that
-// sees a changed record) is appended again, and the LAST line for an id is the current version.
-// When a run completes, the file is compacted in place (atomically, via a temp file and rename) so
-// that after every completed sync each id appears exactly once. A reader that opens the file while
-// a sync is running should keep the last line per id (readAll does).
+// sees a changed record) is appended again, and the current version of an id is its line with the
+// latest updatedAt (the last such line on a tie, or when a time is not a date). Appends are not
+// always in change order — slices of one sync write in parallel, and Stripe's events come newest
+// first — so "last line" alone would let an older version win. When a run completes, the file is
+// compacted in place (atomically, via a temp file and rename) so that after every completed sync each
+// id appears exactly once. A reader that opens the file while a sync is running applies the same
+// rule (readAll does).
 // Next to it, <stream>.state.json holds the watermark for the next incremental run.
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
@@ -92,11 +95,16 @@ export class JsonlSink implements Sink {
     return this.exclusive(path, async () => {
       if (!(await exists(path))) return { records: 0 };
       await repairTornTail(path);
-      // Pass 1: the line number of the last version of each id (memory: one entry per id).
+      // Pass 1: the line number of the current version of each id (memory: one entry per id).
       const lastLine = new Map<string, number>();
+      const lastTime = new Map<string, number>();
       let lines = 0;
       for await (const line of readLines(path)) {
-        lastLine.set(idOf(line), lines);
+        const { id, time } = keyOf(line);
+        if (supersedes(time, lastTime.get(id))) {
+          lastLine.set(id, lines);
+          lastTime.set(id, time);
+        }
         lines++;
       }
       if (lastLine.size === lines) return { records: lines };
@@ -107,7 +115,7 @@ export class JsonlSink implements Sink {
         let n = 0;
         let buffer: string[] = [];
         for await (const line of readLines(path)) {
-          if (lastLine.get(idOf(line)) === n) buffer.push(line);
+          if (lastLine.get(keyOf(line).id) === n) buffer.push(line);
           n++;
           if (buffer.length >= 1000) {
             await out.write(buffer.join('\n') + '\n');
@@ -135,7 +143,9 @@ export class JsonlSink implements Sink {
       } catch {
         continue; // a torn last line of a write in progress
       }
-      out.delete(rec.id); // keep the order of the latest version
+      const current = out.get(rec.id);
+      if (current && !supersedes(Date.parse(rec.updatedAt), Date.parse(current.updatedAt))) continue;
+      out.delete(rec.id); // keep the order of the current version
       out.set(rec.id, rec);
     }
     return out;
@@ -163,8 +173,20 @@ export class JsonlSink implements Sink {
   }
 }
 
-function idOf(line: string): string {
-  return (JSON.parse(line) as { id: string }).id;
+// Our own writer puts id and updatedAt first: read them without parsing the whole record.
+const HEAD = /^\{"id":("(?:[^"\\]|\\.)*"),"updatedAt":("(?:[^"\\]|\\.)*")/;
+
+function keyOf(line: string): { id: string; time: number } {
+  const m = HEAD.exec(line);
+  if (m) return { id: JSON.parse(m[1]!) as string, time: Date.parse(JSON.parse(m[2]!) as string) };
+  const rec = JSON.parse(line) as { id: string; updatedAt?: unknown };
+  return { id: rec.id, time: typeof rec.updatedAt === 'string' ? Date.parse(rec.updatedAt) : Number.NaN };
+}
+
+/** Whether a version with change time `candidate`, appended later, replaces one with `current`. */
+function supersedes(candidate: number, current: number | undefined): boolean {
+  if (current === undefined || Number.isNaN(candidate) || Number.isNaN(current)) return true;
+  return candidate >= current;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -35,6 +35,10 @@ export interface StartSyncOptions {
   mode?: SyncMode;
   pageSize?: number;
   pagesPerRun?: number;
+  /** When the end-of-run checks find data missing: fail (default) or complete with a warning. */
+  onIncomplete?: 'fail' | 'warn';
+  /** Never slice (benchmarks compare the two). */
+  sequential?: boolean;
   namePrefix?: string;
 }
 
@@ -77,6 +81,8 @@ export async function startSync(
             mode,
             ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
             ...(opts.pagesPerRun ? { pagesPerRun: opts.pagesPerRun } : {}),
+            ...(opts.onIncomplete ? { onIncomplete: opts.onIncomplete } : {}),
+            ...(opts.sequential ? { sequential: true } : {}),
           },
         ],
         // Refuse a second concurrent sync of the same stream; allow a new one once it has finished.

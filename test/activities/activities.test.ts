@@ -76,7 +76,7 @@ describe('pullPage', () => {
         { headers: { 'content-type': 'application/json', link: `<${SHOP}${ORDERS}?limit=2&page_info=next1>; rel="next"` } },
       );
     const result = await mockEnv().run(activities().pullPage, pageInput);
-    expect(result).toEqual({ count: 2, nextCursor: 'next1', watermark: '2025-01-03T00:00:00.000Z', latencyMs: expect.any(Number) });
+    expect(result).toEqual({ count: 2, written: 2, nextCursor: 'next1', watermark: '2025-01-03T00:00:00.000Z', latencyMs: expect.any(Number) });
     expect(JSON.stringify(result)).not.toContain('example.com');
     const stored = await sink.readAll({ connectionId: 'shop', stream: 'orders' });
     expect([...stored.keys()]).toEqual(['1', '2']);

@@ -9,7 +9,7 @@ import { ConnectionError } from '../../connections/types.js';
 import { getConnector } from '../../registry/index.js';
 import { followSync, startSync, SyncAlreadyRunningError, syncWorkflowId } from '../../temporal/client.js';
 import { activityTaskQueue, workflowTaskQueue } from '../../temporal/task-queues.js';
-import type { pullWorkflow, PullOutcomeMemo } from '../../../workflows/pull.js';
+import type { pullWorkflow, PullOutcomeMemo, PullResult } from '../../../workflows/pull.js';
 import { withContext } from '../context.js';
 import { failureReport, formatFailure, type FailureReport } from '../failure.js';
 import { CliError, color, displayPath, EXIT, formatDuration, plural, printJson } from '../output.js';
@@ -21,6 +21,7 @@ export interface SyncOptions {
   config?: string;
   stream?: string;
   full?: boolean;
+  onIncomplete?: string;
   pageSize?: number;
   json?: boolean;
   wait?: boolean;
@@ -83,6 +84,7 @@ export async function syncCommand(connectionId: string | undefined, opts: SyncOp
         ...(opts.stream ? { stream: opts.stream } : {}),
         mode: opts.full ? 'full' : 'incremental',
         ...(opts.pageSize ? { pageSize: opts.pageSize } : {}),
+        ...(opts.onIncomplete ? { onIncomplete: onIncomplete(opts.onIncomplete) } : {}),
         namePrefix: settings.namePrefix,
       });
     } catch (err) {
@@ -121,12 +123,31 @@ export async function syncCommand(connectionId: string | undefined, opts: SyncOp
     view?.stop();
     if (opts.json) printJson({ workflowId: handle.workflowId, ok: true, attached, ...result });
     else {
+      const sliced = result.slices > 0 ? ` in ${plural(result.slices, 'slice')}` : '';
       process.stdout.write(
-        `${color.green('Done')}: ${plural(result.records, 'record')} pulled in ${plural(result.pages, 'page')} (${formatDuration(Date.now() - started)}); ` +
+        `${color.green('Done')}: ${plural(result.records, 'record')} pulled in ${plural(result.pages, 'page')}${sliced} (${formatDuration(Date.now() - started)}); ` +
           `${plural(result.storedRecords, 'record')} stored in ${displayPath(result.location)}; next incremental sync starts from ${result.watermark ?? 'the beginning'}\n`,
       );
+      for (const line of resultNotes(result)) process.stderr.write(`${color.yellow('note')}: ${line}\n`);
     }
   });
+}
+
+function onIncomplete(v: string): 'fail' | 'warn' {
+  if (v === 'fail' || v === 'warn') return v;
+  throw new CliError(`--on-incomplete must be fail or warn, not "${v}"`);
+}
+
+/** What a person should know about a completed run besides its counts. */
+export function resultNotes(result: PullResult): string[] {
+  const notes: string[] = [];
+  if (result.fallback) notes.push(`read in full: ${result.fallback}`);
+  const a = result.anomalies;
+  if (a.unparseable + a.afterWindow > 0) {
+    notes.push(`${plural(a.unparseable + a.afterWindow, 'record')} had a change time that could not be trusted (${a.unparseable} not a date, ${a.afterWindow} after the run's window): written, but not used for the watermark; e.g. ${a.examples.join(', ')}`);
+  }
+  if (result.completeness.outcome === 'warned') notes.push(`incomplete: ${plural(result.completeness.missing, 'record')} the source still counts were not read (--on-incomplete warn)`);
+  return notes;
 }
 
 /** A failed or cancelled run: its reason on stderr (or the failure object on stdout with --json), and the exit code. */

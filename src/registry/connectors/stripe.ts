@@ -72,17 +72,20 @@ export const stripe = defineConnector({
   rateScope: { by: 'account (secret key)', fields: ['secretKey'], source: 'https://docs.stripe.com/rate-limits' },
   policy: definePolicy({
     source: 'https://docs.stripe.com/rate-limits',
-    // 100 req/s in live mode but 25 in test mode, plus a default 25 req/s per endpoint on newer
-    // accounts: 25 is safe in both modes. A concurrency limiter also applies, so stay modest.
+    // https://docs.stripe.com/rate-limits: a global limit of 100 requests/s in live mode and 25 in a
+    // sandbox, and "API endpoints have a default limit of 25 requests per second" each. A pull reads
+    // one endpoint at a time (charges, then events), so 25/s per account holds in both modes.
     rate: { requestsPerSecond: 25 },
     retry: { initialIntervalMs: 1_000, maximumIntervalMs: 30_000, maximumAttempts: 10 },
     timeouts: { requestMs: 30_000, startToCloseMs: 120_000, scheduleToCloseMs: 30 * 60_000 },
-    pull: { defaultPageSize: 100, maxPageSize: 100, overlapMs: 60_000 },
+    // Events are kept 30 days ("retrieve an event… created in the last 30 days",
+    // https://docs.stripe.com/api/events): a watermark older than that means a full re-read.
+    pull: { defaultPageSize: 100, maxPageSize: 100, overlapMs: 60_000, changeFeedRetentionMs: 30 * 86_400_000 },
   }),
   notes: [
-    'The incremental cursor is the charge\'s `created` time, which never changes: captures, refunds, disputes and metadata edits of charges created before the last sync are NOT picked up by incremental runs. Use a periodic full resync, or Stripe events/webhooks, when those matter.',
+    'Incremental runs read the charges created since the watermark, then the `charge.*` events since it (https://docs.stripe.com/api/events/list): refunds, captures, disputes and metadata edits of older charges land as the charge\'s new version. Stripe keeps events 30 days: after a longer gap the run reads everything again, and says so.',
     'Lists are newest-first; the upper bound (created[lte]) is fixed at run start so charges created mid-run do not shift pages.',
-    'Test-mode keys are limited to 25 requests per second; live keys to 100.',
+    'Live keys may make 100 requests per second in all, test keys 25; each endpoint (charges, events) 25 on its own (https://docs.stripe.com/rate-limits).',
     'API version: blank uses the account\'s default version. Stripe names versions by date and release (2026-09-30.endive was the current one named on the versioning page when checked in December 2026) and publishes no end of support for them (https://docs.stripe.com/api-versions), so no version warnings apply; pin one when the charge fields this pull stores must not change shape with a dashboard upgrade.',
   ],
 });

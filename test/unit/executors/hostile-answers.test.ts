@@ -94,7 +94,7 @@ describe('Stripe', () => {
   test('a mangled incoming cursor is invalid_config saying what a cursor is; nothing is sent', async () => {
     const res = await pull({ secretKey: KEY }, { stream: 'charges', cursor: 'ch_1 OR 1=1' });
     expect(res).toMatchObject({ ok: false, status: 0, error: { code: 'invalid_config' } });
-    expect(res.error!.message).toMatch(/not a Stripe object id/);
+    expect(res.error!.message).toMatch(/neither a Stripe object id nor an events position of this connector/);
     expect(mock.sent()).toHaveLength(0);
   });
 });

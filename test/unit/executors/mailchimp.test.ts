@@ -238,7 +238,7 @@ describe('mailchimp pull members', () => {
   test('an empty page ends the run even if total_items says otherwise', async () => {
     replyMembers(page([], 10));
     const res = await pull(config, { stream: 'members', cursor: '10:10' });
-    expect(res.body).toEqual({ records: [], nextCursor: null, watermark: null, total: 10 });
+    expect(res.body).toEqual({ records: [], nextCursor: null, watermark: null, total: 10, order: 'asc' });
   });
 
   describe('cursor back-off when members leave the window mid-run', () => {
@@ -303,9 +303,12 @@ describe('mailchimp pull members', () => {
     expect(mock.sent()).toHaveLength(0);
   });
 
-  test('a member without a usable last_changed is invalid_response', async () => {
-    replyMembers(page([{ ...member(1, 'x'), last_changed: 'not a date' }], 1));
-    expect((await pull(config, { stream: 'members' })).error).toMatchObject({ code: 'invalid_response', retryable: false });
+  test('a member without a usable last_changed is still read, its time kept as sent and left out of the watermark', async () => {
+    replyMembers(page([{ ...member(1, 'x'), last_changed: 'not a date' }, member(2, '2025-03-01T12:00:00+00:00')], 2));
+    const res = await pull(config, { stream: 'members' });
+    expect(res.ok).toBe(true);
+    expect(res.body!.records.map((r) => r.updatedAt)).toEqual(['not a date', '2025-03-01T12:00:00.000Z']);
+    expect(res.body!.watermark).toBe('2025-03-01T12:00:00.000Z');
   });
 
   test('a problem-details error body is reported by title and detail', async () => {

@@ -167,7 +167,7 @@ describe('stripe pull charges', () => {
   test('an empty last page has no cursor and no watermark', async () => {
     replyList(list([], false));
     const res = await pull(config, { stream: 'charges' });
-    expect(res.body).toEqual({ records: [], nextCursor: null, watermark: null });
+    expect(res.body).toEqual({ records: [], nextCursor: null, watermark: null, order: 'desc' });
   });
 
   test('has_more with an empty page is invalid_response (there is nothing to continue from)', async () => {
