@@ -19,6 +19,8 @@ export interface SliceInput {
   index: number;
   /** Past this many pages with more to come, the slice hands back what remains (0: never). */
   splitAfterPages: number;
+  /** What remains is handed back only when it can still be split: at least twice this long. */
+  minWindowMs: number;
   /** Carried across continue-as-new. */
   state?: SliceState;
 }
@@ -74,8 +76,14 @@ export async function pullSliceWorkflow(input: SliceInput): Promise<SliceResult>
     if (state.cursor === null) return { index: input.index, window, counters: state.counters, remaining: null };
 
     if (input.splitAfterPages > 0 && state.counters.pages >= input.splitAfterPages) {
+      // Only a remainder that can still be split, and that the pages read have actually shrunk,
+      // pays for handing it back: many records on one second (a bulk import) are read to the end
+      // here instead of being handed back, and read again, over and over.
       const remaining = remainingWindow(window, page.order, state.boundary);
-      if (remaining) return { index: input.index, window, counters: state.counters, remaining };
+      const width = (w: TimeWindow) => Date.parse(w.until) - Date.parse(w.since);
+      if (remaining && width(remaining) >= 2 * input.minWindowMs && width(remaining) <= 0.9 * width(window)) {
+        return { index: input.index, window, counters: state.counters, remaining };
+      }
     }
     if (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof pullSliceWorkflow>({ ...input, state });

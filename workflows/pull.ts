@@ -61,6 +61,8 @@ export interface SlicingState {
   done: number;
   /** Slices planned so far (grows when a slice is split again). */
   total: number;
+  /** Slices that found more than planned and handed back a remainder. */
+  resplit: number;
 }
 
 export interface PullState {
@@ -132,8 +134,9 @@ export interface PullResult {
   /** Records pulled by this sync (a record seen twice across pages counts twice). */
   records: number;
   pages: number;
-  /** Slices the sync was read in (0: one sequential run). */
+  /** Slices the sync was read in (0: one sequential run), and how many of them were split again. */
   slices: number;
+  slicesResplit: number;
   /** Distinct records stored for the stream after this sync. */
   storedRecords: number;
   since: string | null;
@@ -250,6 +253,7 @@ export async function pullWorkflow(input: PullInput): Promise<PullResult> {
       records: s.counters.records,
       pages: s.counters.pages,
       slices: s.slicing?.total ?? 0,
+      slicesResplit: s.slicing?.resplit ?? 0,
       storedRecords: done.storedRecords,
       since: s.since,
       until: s.until,
@@ -321,7 +325,7 @@ async function begin(input: PullInput): Promise<PullState> {
     });
     const sliced = planSlices(whole, probe, plan.pageSize, plan.slices);
     if (sliced.sliced) {
-      state.slicing = { queue: sliced.windows, nextIndex: 1, done: 0, total: sliced.windows.length };
+      state.slicing = { queue: sliced.windows, nextIndex: 1, done: 0, total: sliced.windows.length, resplit: 0 };
       state.since = sliced.windows[0]!.since;
     }
   }
@@ -376,7 +380,7 @@ async function pullSlices(input: PullInput, state: PullState, onRunning: (n: num
         index,
         executeChild(pullSliceWorkflow, {
           workflowId: `${workflowInfo().workflowId}:slice-${index}`,
-          args: [{ plan: state.plan, window, index, splitAfterPages: policy.pagesPerSlice * 2 }],
+          args: [{ plan: state.plan, window, index, splitAfterPages: policy.pagesPerSlice * 2, minWindowMs: policy.minWindowMs }],
           parentClosePolicy: ParentClosePolicy.TERMINATE,
           staticSummary: `slice ${index}: ${window.since} .. ${window.until}`,
         }),
@@ -393,6 +397,7 @@ async function pullSlices(input: PullInput, state: PullState, onRunning: (n: num
       const parts = splitWindow(result.remaining, 2, policy.minWindowMs);
       slicing.queue.push(...parts);
       slicing.total += parts.length;
+      slicing.resplit++;
     }
     if (!wrapUp && workflowInfo().continueAsNewSuggested) wrapUp = true;
     if (wrapUp && running.size === 0) {
