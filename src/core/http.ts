@@ -131,6 +131,24 @@ function headerSecrets(headers: Record<string, string> | undefined): string[] {
   return out;
 }
 
+// Every JSON string token (linear: no nested quantifiers).
+const STRING_TOKEN = /"(?:[^"\\]|\\.)*"/g;
+
+/** Whether a string token with a JSON escape in it decodes to text holding a secret. */
+function escapedStringsHold(text: string, found: (s: string) => boolean): boolean {
+  if (!text.includes('\\')) return false;
+  for (const m of text.matchAll(STRING_TOKEN)) {
+    const token = m[0];
+    if (!token.includes('\\')) continue;
+    try {
+      if (found(JSON.parse(token) as string)) return true;
+    } catch {
+      return true; // cannot tell: walk the body
+    }
+  }
+  return false;
+}
+
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const secrets = [...(req.secrets ?? []), ...headerSecrets(req.headers)];
   const r = redactor(secrets);
@@ -246,9 +264,10 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       };
     }
     // A success body may echo a credential too (a message, a user name, a signed token): redacted
-    // before any executor sees it. Without a secret in the raw text (and no JSON escape that could
-    // hide one) there is nothing to walk.
-    const redacted = r.active && (r.found(text) || text.includes('\\')) ? r.deep(parsed) : parsed;
+    // before any executor sees it. Without a secret in the raw text, nor in any string token whose
+    // JSON escapes could spell one, there is nothing to walk (a page of 100 records is walked only
+    // when it needs to be).
+    const redacted = r.active && (r.found(text) || escapedStringsHold(text, r.found)) ? r.deep(parsed) : parsed;
     return { ok: true, status, latencyMs, body: redacted, headers: resHeaders };
   }
 

@@ -94,8 +94,10 @@ export const mailchimp = defineConnector({
     source: 'https://mailchimp.com/developer/marketing/guides/run-async-requests-batch-endpoint/',
     // No per-second quota, but 10 simultaneous connections per key, shared with every other app on
     // the key: the default takes a share of them (maxConnections), see connectionBudget.
-    // Per worker, 10 pages in flight at most (pages of 1000 full members are large); per API key, the share.
-    rate: { requestsPerSecond: 10, concurrency: 10, concurrencyPerKey: MAILCHIMP_DEFAULT_CONNECTIONS },
+    // Mailchimp publishes no per-second quota: what binds is the calls in flight per API key (the
+    // share, held by leases across workers). The rate here is only a guard far above what those
+    // calls can make. Per worker, 10 pages in flight at most (pages of 1000 full members are large).
+    rate: { requestsPerSecond: 100, concurrency: 10, concurrencyPerKey: MAILCHIMP_DEFAULT_CONNECTIONS },
     retry: { initialIntervalMs: 2_000, maximumIntervalMs: 60_000, maximumAttempts: 10 },
     // Pages of 1000 full member records can take a while to render.
     timeouts: { requestMs: 60_000, startToCloseMs: 180_000, scheduleToCloseMs: 30 * 60_000 },
