@@ -155,7 +155,7 @@ export async function guardedCall<B>(
     throw failureFromConnectorError(error, { status: res.status }, { maxRetryDelayMs });
   }
   breakers.record(key, 'success', conn.policy.circuit);
-  const body = r.deep(res.body);
+  const body = r.deepIfNeeded(res.body);
   if ((opts.body ?? 'returned') === 'returned' && jsonDepth(body, MAX_RESULT_DEPTH) > MAX_RESULT_DEPTH) {
     throw failureFromConnectorError(
       connectorError('invalid_response', `${conn.connector.name} answered with a result nested more than ${MAX_RESULT_DEPTH} levels deep, which cannot be returned`),

@@ -140,7 +140,7 @@ async function runCase(c: Case, mode: 'sequential' | 'sliced'): Promise<void> {
 
 try {
   for (const c of CASES) {
-    for (const mode of ['sequential', 'sliced'] as const) await runCase(c, mode);
+    for (const mode of (process.env.BENCH_MODES ?? 'sequential,sliced').split(',') as ('sequential' | 'sliced')[]) await runCase(c, mode);
   }
 } finally {
   await nativeConnection.close();

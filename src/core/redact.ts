@@ -64,7 +64,17 @@ export interface Redactor {
   found(raw: string): boolean;
   text(s: string): string;
   deep<T>(v: T, opts?: DeepOptions): T;
+  /**
+   * The same as deep(), but without copying a value that cannot hold a secret: one JSON.stringify
+   * and a search instead of a walk (a page of records redacted already by httpRequest costs little).
+   */
+  deepIfNeeded<T>(v: T): T;
 }
+
+// A secret with a character JSON escapes (a quote, a backslash, a control character) may not appear
+// verbatim in JSON text: such secrets always take the walk.
+// eslint-disable-next-line no-control-regex
+const JSON_ESCAPED = /["\\\u0000-\u001f\u2028\u2029]/;
 
 /** A redactor bound to one call's secrets (the forms are computed once). */
 export function redactor(secrets: readonly (string | undefined | null)[]): Redactor {
@@ -74,6 +84,17 @@ export function redactor(secrets: readonly (string | undefined | null)[]): Redac
     found: (raw) => forms.some((f) => raw.includes(f)),
     text: (s) => redactWith(s, forms),
     deep: (v, opts) => redactDeepWith(v, forms, opts),
+    deepIfNeeded: <T>(v: T): T => {
+      if (forms.length === 0 || v === null || typeof v !== 'object') return redactDeepWith(v, forms);
+      if (forms.some((f) => JSON_ESCAPED.test(f))) return redactDeepWith(v, forms);
+      let text: string;
+      try {
+        text = JSON.stringify(v);
+      } catch {
+        return redactDeepWith(v, forms); // too deep to serialize: the iterative walk copes
+      }
+      return forms.some((f) => text.includes(f)) ? redactDeepWith(v, forms) : v;
+    },
   };
 }
 
