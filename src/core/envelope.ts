@@ -1,4 +1,5 @@
 // The envelope every executor method answers with, and the executor contract (DESIGN.md §4).
+import type { ZodType } from 'zod';
 import { boundedError, connectorError, type ConnectorError, type ErrorCode } from './errors.js';
 import type { ProbeRequest, ProbeResult } from './slices.js';
 
@@ -109,6 +110,13 @@ export interface BatchCallOptions extends CallOptions {
 export interface ConnectorExecutor<C> {
   testConnection(config: C, opts?: CallOptions): Promise<ConnectorResponse>;
   send?(config: C, message: unknown, opts?: CallOptions): Promise<ConnectorResponse>;
+  /**
+   * The zod schema `send` validates a message with (set on every executor that has `send`): a message
+   * can be checked offline, before anything is sent (a pipeline's mapped message at create time), with
+   * issues whose path names the field. Checks that need the connection's config (Iterable's identity
+   * mode) or the whole request (sizes, object counts) stay in `send`.
+   */
+  messageSchema?: ZodType;
   /**
    * Several messages in one provider call (a batch endpoint). `ok: false` when the whole call failed;
    * otherwise each message has its own result, so that partial failures are known per message.

@@ -143,6 +143,8 @@ export function intercomRequestBody(message: IntercomMessage, opts?: Pick<CallOp
 }
 
 export const intercomExecutor: ConnectorExecutor<IntercomConfig> = {
+  messageSchema: intercomMessageSchema,
+
   async testConnection(rawConfig, opts) {
     const bound = bindProvider(INTERCOM, rawConfig, opts);
     if ('fail' in bound) return bound.fail;

@@ -39,7 +39,8 @@ const messageSchema = z.strictObject({
   explicitHashKey: z
     .string()
     .regex(/^(0|[1-9]\d{0,38})$/, { error: 'must be a decimal integer' })
-    .refine((v) => BigInt(v) <= MAX_HASH_KEY, { error: 'must be below 2^128' })
+    // zod runs this check even when the pattern failed: BigInt("abc") would throw out of send.
+    .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= MAX_HASH_KEY, { error: 'must be below 2^128' })
     .optional(),
 });
 
@@ -250,6 +251,8 @@ function itemResult(entry: z.infer<typeof putRecordsEntry>, index: number, secre
 }
 
 export const kinesisExecutor: ConnectorExecutor<KinesisConfig> = {
+  messageSchema,
+
   async testConnection(rawConfig, opts) {
     const bound = bindProvider(KINESIS, rawConfig, opts);
     if ('fail' in bound) return bound.fail;

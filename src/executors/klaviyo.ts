@@ -158,6 +158,8 @@ export function klaviyoEventBody(m: KlaviyoMessage, idempotencyKey: string | und
 }
 
 export const klaviyoExecutor: ConnectorExecutor<KlaviyoConfig> = {
+  messageSchema: klaviyoMessageSchema,
+
   async testConnection(rawConfig, opts) {
     const bound = bindProvider(KLAVIYO, rawConfig, opts);
     if ('fail' in bound) return bound.fail;

@@ -84,6 +84,8 @@ export function pagerdutyEvent(config: PagerDutyConfig, m: z.output<typeof pager
 }
 
 export const pagerdutyExecutor: ConnectorExecutor<PagerDutyConfig> = {
+  messageSchema: pagerdutyMessageSchema,
+
   async testConnection(rawConfig) {
     const checked = checkConfig<PagerDutyConfig>('pagerduty', rawConfig);
     if ('fail' in checked) return checked.fail;

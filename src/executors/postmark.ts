@@ -109,6 +109,8 @@ function call(config: PostmarkConfig, req: Pick<HttpRequest, 'method' | 'url' | 
 }
 
 export const postmarkExecutor: ConnectorExecutor<PostmarkConfig> = {
+  messageSchema: postmarkMessageSchema,
+
   async testConnection(rawConfig, opts) {
     const checked = checkConfig<PostmarkConfig>('postmark', rawConfig);
     if ('fail' in checked) return checked.fail;

@@ -68,6 +68,8 @@ const tooLarge = (what: string, size: number) =>
   failBeforeSend('payload_too_large', `${PROVIDER}: ${what} is ${size} bytes; Segment accepts at most ${SEGMENT_MAX_CALL_BYTES} bytes (32 KB) per call`);
 
 export const segmentExecutor: ConnectorExecutor<SegmentConfig> = {
+  messageSchema: segmentMessageSchema,
+
   async testConnection(rawConfig): Promise<ConnectorResponse> {
     const checked = checkConfig<SegmentConfig>('segment', rawConfig);
     if ('fail' in checked) return checked.fail;

@@ -97,6 +97,8 @@ function apiBase(config: SendGridConfig, opts?: CallOptions) {
 }
 
 export const sendgridExecutor: ConnectorExecutor<SendGridConfig> = {
+  messageSchema: sendgridMessageSchema,
+
   async testConnection(rawConfig, opts) {
     const checked = checkConfig<SendGridConfig>('sendgrid', rawConfig);
     if ('fail' in checked) return checked.fail;

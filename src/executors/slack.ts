@@ -72,6 +72,8 @@ function webhookSecrets(config: SlackConfig): string[] {
 }
 
 export const slackExecutor: ConnectorExecutor<SlackConfig> = {
+  messageSchema: slackMessageSchema,
+
   async testConnection(rawConfig) {
     const checked = checkConfig<SlackConfig>('slack', rawConfig);
     if ('fail' in checked) return checked.fail;

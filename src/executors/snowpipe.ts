@@ -111,6 +111,8 @@ function pipeUrl(config: SnowpipeConfig, base: string, endpoint: 'insertFiles' |
 }
 
 export const snowpipeExecutor: ConnectorExecutor<SnowpipeConfig> = {
+  messageSchema,
+
   async testConnection(rawConfig, opts) {
     const checked = checkConfig<SnowpipeConfig>('snowpipe', rawConfig);
     if ('fail' in checked) return checked.fail;

@@ -179,6 +179,8 @@ const TEAMS: ProviderBinding<TeamsConfig> = {
 };
 
 export const teamsExecutor: ConnectorExecutor<TeamsConfig> = {
+  messageSchema: teamsMessageSchema,
+
   async testConnection(rawConfig, opts) {
     const bound = bindProvider(TEAMS, rawConfig, opts);
     if ('fail' in bound) return bound.fail;

@@ -107,6 +107,8 @@ function isRestrictedKeyRefusal(res: HttpResponse): boolean {
 }
 
 export const twilioExecutor: ConnectorExecutor<TwilioConfig> = {
+  messageSchema: twilioMessageSchema,
+
   async testConnection(rawConfig, opts) {
     const bound = bindProvider(TWILIO, rawConfig, opts);
     if ('fail' in bound) return bound.fail;

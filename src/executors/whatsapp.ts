@@ -103,6 +103,8 @@ function request(config: WhatsAppConfig, req: Pick<HttpRequest, 'method' | 'url'
 }
 
 export const whatsappExecutor: ConnectorExecutor<WhatsAppConfig> = {
+  messageSchema: whatsappMessageSchema,
+
   async testConnection(rawConfig, opts) {
     const checked = checkConfig<WhatsAppConfig>('whatsapp', rawConfig);
     if ('fail' in checked) return checked.fail;

@@ -108,6 +108,8 @@ export function zendeskTicketBody(m: ZendeskMessage): { ticket: Record<string, u
 }
 
 export const zendeskExecutor: ConnectorExecutor<ZendeskConfig> = {
+  messageSchema: zendeskMessageSchema,
+
   async testConnection(rawConfig, opts) {
     const checked = checkConfig<ZendeskConfig>('zendesk', rawConfig);
     if ('fail' in checked) return checked.fail;

@@ -6,9 +6,33 @@
 // Rate limits are per endpoint and per project; that Swagger file gives each one in the operation's
 // description:
 // - POST /api/events/track (what send calls): "Rate limit: 2000 requests/second, per project."
-// - POST /api/events/trackBulk: "Rate limit: 10 requests/second, per project." (not used; its events are
-//   "processed separately from single event (non-bulk) endpoint", so mixing the two loses ordering).
+// - POST /api/events/trackBulk (what sendBatch calls): "Rate limit: 10 requests/second, per project."
 // - GET /api/channels (testConnection): "Rate limit: 100 requests/second, per project."
+//
+// POST /api/events/trackBulk (same Swagger file, operation trackBulk):
+// - Body BulkTrackRequest {"events": [TrackRequest]}: each event is what track takes, `id` included
+//   ("Optional event id. If an event exists with that id, the event will be updated ... cannot be longer
+//   than 512 bytes"), so each message keeps its own de-duplicating id in a batch.
+// - "Events are created asynchronously and processed separately from single event (non-bulk) endpoint.
+//   To make sure events are tracked in order, send them all to the same endpoint (either bulk or
+//   non-bulk)." A connection should use send or sendBatch for a stream of events, not both.
+// - Answer BulkTrackResponse: successCount and failCount ("Number of events that could not be updated.
+//   See failedUpdates for more details.") are required; failedUpdates (FailedEventUpdates) lists the
+//   identifiers whose events failed: invalidEmails ("Malformed email addresses"), invalidUserIds
+//   ("Malformed userId values"), notFoundEmails, notFoundUserIds ("... values that were not found"),
+//   forgottenEmails, forgottenUserIds ("users that were not updated because they've been GDPR
+//   forgotten"); disallowedEventNames; top-level invalidEmails / invalidUserIds are deprecated copies.
+//   There is no per-event entry: a failure is reported by identifier (or event name), so the executor maps
+//   it to every message with that identifier, and trusts the mapping only when it accounts for exactly
+//   failCount events and successCount + failCount is the number sent.
+// - Size: the API reference gives no maximum number of events or bytes per call (only the BatchTooLarge
+//   error code). In segmentio/action-destinations#2343 (review of Iterable's bulk integration) the
+//   reviewer for Iterable writes "There is no fixed limit on the number of records per request, but the
+//   maximum request size is 4MB." The engine caps a batch at 1,000 events and 4,000,000 bytes (the lower
+//   reading of 4 MB); a BatchTooLarge answer is payload_too_large.
+// - Rate: the connector's policy is per connection, not per endpoint, and runs at track's 2,000/s. A
+//   caller that sends batches must pace them to trackBulk's 10 calls/s per project itself; beyond that
+//   Iterable answers 429 (rate_limited, retried).
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
 import { password, select } from '../fields.js';
@@ -24,18 +48,29 @@ export const ITERABLE_RATE_LIMITS = {
 
 const ITERABLE_SWAGGER = 'https://github.com/Iterable/api-client/blob/main/api-docs.json';
 
+/** POST /api/events/trackBulk: events per call (the engine's cap; Iterable publishes none, see the header). */
+export const ITERABLE_BULK_MAX_EVENTS = 1_000;
+/** …and bytes per call ("the maximum request size is 4MB", read as 4,000,000). */
+export const ITERABLE_BULK_MAX_BYTES = 4_000_000;
+
 export const iterable = defineConnector({
   id: 'iterable',
   name: 'Iterable',
   category: 'cdp_support',
   description: 'Tracks custom events on Iterable user profiles, by email or userId.',
   docsUrl: 'https://api.iterable.com/api/docs',
-  capabilities: { testConnection: 'api', send: true, pull: [], trigger: false },
+  capabilities: {
+    testConnection: 'api',
+    send: true,
+    pull: [],
+    trigger: false,
+    batch: { maxItems: ITERABLE_BULK_MAX_EVENTS, maxBytes: ITERABLE_BULK_MAX_BYTES, endpoint: 'POST /api/events/trackBulk' },
+  },
   credentialCheck: 'GET /api/channels (a cheap read the key may call; Iterable has no documented whoami)',
   idempotency: {
     supported: true,
     via: 'event id',
-    note: 'An event sent with an id that already exists updates that event instead of adding one; the engine sends a deterministic id.',
+    note: 'An event sent with an id that already exists updates that event instead of adding one; the engine sends a deterministic id, and in a batch (trackBulk) each event carries its own message\'s id, so a retried batch updates its events instead of adding them again.',
   },
   authMethods: [
     {
@@ -88,7 +123,8 @@ export const iterable = defineConnector({
   notes: [
     'A key works only against its own data center; EU keys fail with BadApiKey on the US host.',
     'Errors come in a 200-style envelope {"msg","code","params"}; branch on code (BadApiKey, BadParams, RateLimitExceeded).',
-    `Rate limits are per endpoint and per project (${ITERABLE_SWAGGER}): /api/events/track 2,000 req/s (what sends use, and the policy), /api/events/trackBulk 10 req/s (not used), /api/channels 100 req/s (the connection test). The 2,000/s is shared with every other integration of the project.`,
+    `Rate limits are per endpoint and per project (${ITERABLE_SWAGGER}): /api/events/track 2,000 req/s (what sends use, and the policy), /api/events/trackBulk 10 req/s (batches: pace them yourself, the policy does not), /api/channels 100 req/s (the connection test). The 2,000/s is shared with every other integration of the project.`,
+    `A batch (sendBatch, POST /api/events/trackBulk) carries up to ${ITERABLE_BULK_MAX_EVENTS.toLocaleString('en-US')} events and ${ITERABLE_BULK_MAX_BYTES.toLocaleString('en-US')} bytes. Iterable reports failures by email or userId (malformed, not found, GDPR-forgotten) and by disallowed event name, so every message with a failed identifier fails. Bulk events are processed separately from track: keep one endpoint per stream of events, or their order is lost.`,
   ],
 });
 

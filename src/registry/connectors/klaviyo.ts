@@ -13,6 +13,23 @@
 // - `properties`: "must not exceed 400 properties. The size of the event payload must not exceed 5 MB,
 //   and each string cannot be larger than 100 KB." The rate-limits page's older table says 300
 //   properties and "100 kB" per field; the spec wins.
+//
+// No batch endpoint (no capabilities.batch, no executor.sendBatch), on purpose. Klaviyo has one: Bulk
+// Create Events, POST /api/event-bulk-create-jobs (https://developers.klaviyo.com/en/reference/bulk_create_events ;
+// klaviyo/openapi openapi/stable/apis/bulk_create_events.json, operationId bulk_create_events, read at
+// revision 2026-04-15): "Accepts up to 1,000 events per request. The maximum allowed payload size is
+// 5MB. A single string cannot exceed 100KB." Rate limits "Burst: 10/s, Steady: 150/m". But:
+// - It creates a job and answers 202 with no body (the spec declares `"202": {"description": "Success"}`
+//   and no content): no job id, no per-event outcome, and the stable spec has no operation that reads an
+//   event bulk job back. A 202 says the request was accepted, not which events were recorded, so a
+//   per-message result would be invented. Per-item results must be real (core/envelope.ts BatchItemResult).
+// - Its unique_id is not create_event's de-duplication. Create Event: a repeated unique_id for the same
+//   profile and metric keeps "only the first processed event". Bulk: "If a unique_id is repeated for the
+//   same profile and metric, the request will fail and no events will be processed." Re-sending one event
+//   that an earlier attempt already delivered (a retry after a timeout, a record sent again) would make the
+//   whole job fail after its 202, losing the other events of the batch silently.
+// Pipelines therefore call send (POST /api/events) once per record: a result per record, and unique_id
+// de-duplication on every retry, at Create Event's own rate (burst 350/s, steady 3,500/min; see policy).
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
 import { apiVersionField, password } from '../fields.js';

@@ -348,3 +348,12 @@ describe.skipIf(!specsAvailable || !eventSpec)('klaviyo request bodies against t
     expect(check(noProps)).not.toEqual([]);
   });
 });
+
+describe('klaviyo has no batch endpoint (see the registry file: Bulk Create Events reports no per-event result)', () => {
+  test('no capabilities.batch and no sendBatch: pipelines send one record at a time, keeping unique_id de-duplication', () => {
+    expect(klaviyo.capabilities.batch).toBeUndefined();
+    expect(klaviyoExecutor.sendBatch).toBeUndefined();
+    expect(typeof klaviyoExecutor.send).toBe('function');
+    expect(klaviyo.idempotency).toMatchObject({ supported: true, via: 'unique_id' });
+  });
+});
