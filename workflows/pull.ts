@@ -321,6 +321,8 @@ async function begin(input: PullInput): Promise<PullState> {
     const probe = await probeWindow.executeWithOptions({ ...plan.activity, summary: `size of ${plan.connectorName} ${plan.stream} up to ${until}` }, [
       { connectionId: plan.connectionId, stream: plan.stream, since: whole.since, until: whole.until },
     ]).catch((err: unknown) => {
+      // A cancel while sizing is a cancel, not a failure of the source.
+      if (isCancellation(err)) throw err;
       throw pipelineFailure(`Sync of ${label(plan)} failed while sizing it`, err);
     });
     const sliced = planSlices(whole, probe, plan.pageSize, plan.slices);
@@ -388,7 +390,20 @@ async function pullSlices(input: PullInput, state: PullState, onRunning: (n: num
     }
     onRunning(running.size);
     if (running.size === 0) break;
-    const result = await Promise.race([...running.values()]);
+    let result: SliceResult;
+    try {
+      result = await Promise.race([...running.values()]);
+    } catch (err) {
+      if (isCancellation(err)) {
+        // The cancel reaches every running slice: wait until each has ended (rather than leave the
+        // stragglers to be terminated with this run), and count what the finished ones read.
+        for (const settled of await Promise.allSettled(running.values())) {
+          if (settled.status === 'fulfilled') mergeCounters(state.counters, settled.value.counters);
+        }
+        onRunning(0);
+      }
+      throw err;
+    }
     running.delete(result.index);
     mergeCounters(state.counters, result.counters);
     slicing.done++;

@@ -16,11 +16,13 @@ const cli = (args: string[], env: Record<string, string> = {}) => runCli(ctx, ar
 
 beforeAll(async () => {
   ctx = await temporalTestContext();
-  // Small pages and some latency: a sync of 600 charges takes ~60 pages, long enough to cancel or attach to.
+  // Some latency and a budget of 2 requests/s (all these connections share one key): a sync of 600
+  // charges in pages of 40 is one sequential run of 15 pages (~8 s), in pages of 10 a sliced run of
+  // 60 pages (~30 s): long enough to cancel or attach to.
   sandbox = await startSandbox({ seed: 21, sizes: { orders: 10, charges: 600, members: 10 }, faults: { latencyMs: 120 } });
   process.env.SYNC_CLI_STRIPE_KEY = sandbox.credentials.stripe.secretKey;
-  worker = await startTestWorker(ctx, { connectors: ['stripe'], policyOverrides: { '*': { rate: { requestsPerSecond: 200 } } } });
-  for (const id of ['slow-stripe', 'attach-stripe', 'term-stripe']) {
+  worker = await startTestWorker(ctx, { connectors: ['stripe'], policyOverrides: { '*': { rate: { requestsPerSecond: 2 } } } });
+  for (const id of ['slow-stripe', 'slice-stripe', 'attach-stripe', 'term-stripe']) {
     await ctx.store.add({ id, connectorId: 'stripe', config: { secretKey: 'env:SYNC_CLI_STRIPE_KEY' }, baseUrlOverride: sandbox.stripe.url });
   }
   // The worker does not have MY_STRIPE_KEY: every page fails with missing_secret.
@@ -53,7 +55,7 @@ describe('a failed sync says why', () => {
   test('text: the workflow failure message with the provider-free reason, exit 1, no bare "Workflow execution failed"', async () => {
     const r = await cli(['sync', 'mystripe', '--page-size', '10']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Sync failed: missing_secret: Sync of Stripe charges for "mystripe" failed on page 1: .*secretKey of connection "mystripe" refers to env:MY_STRIPE_KEY, which is not set on this worker/);
+    expect(r.stderr).toMatch(/Sync failed: missing_secret: Sync of Stripe charges for "mystripe" failed while sizing it: .*secretKey of connection "mystripe" refers to env:MY_STRIPE_KEY, which is not set on this worker/);
     expect(r.stderr).not.toMatch(/error: Workflow execution failed/);
   });
 
@@ -69,14 +71,14 @@ describe('a failed sync says why', () => {
 describe('a cancelled sync reads as a cancel', () => {
   test('sync --cancel ends the run CANCELLED with its counters; the follower exits 3; the watermark is not advanced; no workflow task failed', async () => {
     const workflowId = syncWorkflowId('slow-stripe', 'charges', ctx.namePrefix);
-    const follower = startCli(ctx, ['sync', 'slow-stripe', '--page-size', '10'], {});
+    const follower = startCli(ctx, ['sync', 'slow-stripe', '--page-size', '40'], {});
     await waitForPages(workflowId, 3);
     const cancel = await cli(['sync', 'slow-stripe', '--cancel', '--json']);
     expect(cancel.code).toBe(0);
     const out = JSON.parse(cancel.stdout) as { cancelled: boolean; pages: number; records: number; watermarkAdvanced: boolean };
     expect(out.cancelled).toBe(true);
     expect(out.pages).toBeGreaterThanOrEqual(3);
-    expect(out.records).toBe(out.pages * 10);
+    expect(out.records).toBe(out.pages * 40);
     expect(out.watermarkAdvanced).toBe(false);
 
     const followed = await follower.stop('SIGTERM').catch(() => undefined);
@@ -89,9 +91,36 @@ describe('a cancelled sync reads as a cancel', () => {
     expect(await ctx.sink.loadState({ connectionId: 'slow-stripe', stream: 'charges' })).toBeNull();
   });
 
+  test('a sliced first sync cancels as a whole: CANCELLED, every slice it started ended, no watermark', async () => {
+    const workflowId = syncWorkflowId('slice-stripe', 'charges', ctx.namePrefix);
+    const first = await cli(['sync', 'slice-stripe', '--page-size', '10', '--no-wait', '--json']);
+    expect(first.code).toBe(0);
+    const deadline = Date.now() + 30_000;
+    // The parent counts a slice's pages when the slice ends: wait until slices are running.
+    for (;;) {
+      const p = await ctx.client.workflow.getHandle(workflowId).query<{ slices: { running: number } | null }>('progress').catch(() => null);
+      if (p?.slices && p.slices.running > 0) break;
+      if (Date.now() > deadline) throw new Error(`${workflowId} did not start its slices`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cancel = await cli(['sync', 'slice-stripe', '--cancel', '--json']);
+    expect(cancel.code).toBe(0);
+    const out = JSON.parse(cancel.stdout) as { cancelled: boolean; watermarkAdvanced: boolean };
+    expect(out).toMatchObject({ cancelled: true, watermarkAdvanced: false });
+    const handle = ctx.client.workflow.getHandle(workflowId);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+    const started = events.filter((e) => e.childWorkflowExecutionStartedEventAttributes).length;
+    const ended = events.filter((e) => e.childWorkflowExecutionCanceledEventAttributes || e.childWorkflowExecutionCompletedEventAttributes).length;
+    expect(started).toBeGreaterThan(1);
+    expect(ended).toBe(started);
+    expect(await ctx.sink.loadState({ connectionId: 'slice-stripe', stream: 'charges' })).toBeNull();
+  });
+
   test('the text of a cancel, and a follower that ends with exit 3', async () => {
     const workflowId = syncWorkflowId('slow-stripe', 'charges', ctx.namePrefix);
-    const follower = startCli(ctx, ['sync', 'slow-stripe', '--page-size', '10']);
+    const follower = startCli(ctx, ['sync', 'slow-stripe', '--page-size', '40']);
     await waitForPages(workflowId, 2);
     const cancel = await cli(['sync', 'slow-stripe', '--cancel']);
     expect(cancel.code).toBe(0);
@@ -106,7 +135,7 @@ describe('a cancelled sync reads as a cancel', () => {
 describe('one run per stream', () => {
   test('a second `sync` of a running stream follows it to the end instead of refusing', async () => {
     const workflowId = syncWorkflowId('attach-stripe', 'charges', ctx.namePrefix);
-    const first = await cli(['sync', 'attach-stripe', '--page-size', '20', '--no-wait', '--json']);
+    const first = await cli(['sync', 'attach-stripe', '--page-size', '40', '--no-wait', '--json']);
     expect(first.code).toBe(0);
     await waitForPages(workflowId, 1);
     const second = await cli(['sync', 'attach-stripe', '--json']);
@@ -140,7 +169,7 @@ describe('the terminal is given back', () => {
   });
 
   test('after Ctrl-C', async () => {
-    const run = underTerminal(['sync', 'term-stripe', '--page-size', '10', '--full']);
+    const run = underTerminal(['sync', 'term-stripe', '--page-size', '40', '--full']);
     const deadline = Date.now() + 30_000;
     while (!/\d+ pages?/.test(run.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     execFileSync('pkill', ['-INT', '-f', 'sync term-stripe']);

@@ -68,8 +68,12 @@ async function sync(connectionId: string, mode: 'full' | 'incremental'): Promise
   return (await startSync(ctx.client, store, { connectionId, namePrefix: ctx.namePrefix, mode, pageSize: 100, pagesPerRun: 4 })).result();
 }
 
-/** The table holds exactly one row per emulator record, each in its latest version. */
-async function expectTableMatches(connectionId: string, stream: string, emulator: Emulator) {
+/**
+ * The table holds exactly one row per emulator record, each in its latest version. `changedLater`:
+ * records whose version is the time of a change the emulator's summary does not show (a Stripe
+ * charge's summary is its creation time; an incremental run stores the time of its last event).
+ */
+async function expectTableMatches(connectionId: string, stream: string, emulator: Emulator, changedLater: Set<string> = new Set()) {
   const rows = await db.query<{ record_id: string; updated_at: Date }>(
     `SELECT record_id, updated_at FROM "${db.schema}".records WHERE connection_id = $1 AND stream = $2`,
     [connectionId, stream],
@@ -78,7 +82,10 @@ async function expectTableMatches(connectionId: string, stream: string, emulator
   expect(rows.length).toBe(expected.length);
   expect(new Set(rows.map((r) => r.record_id)).size).toBe(rows.length);
   const stored = new Map(rows.map((r) => [r.record_id, r.updated_at.toISOString()]));
-  for (const r of expected) expect(stored.get(r.id)).toBe(new Date(r.updatedAt).toISOString());
+  for (const r of expected) {
+    if (changedLater.has(r.id)) expect(stored.get(r.id)! > new Date(r.updatedAt).toISOString()).toBe(true);
+    else expect(stored.get(r.id)).toBe(new Date(r.updatedAt).toISOString());
+  }
 }
 
 async function savedState(connectionId: string, stream: string) {
@@ -114,6 +121,11 @@ describe('PostgreSQL sink under a real worker', () => {
   test.each(SOURCES)('$connectorId: an incremental run after changes updates the changed rows and the watermark', async ({ id, stream, emulator }) => {
     const before = await sync(id, 'full');
     const changed = emulator().mutate({ update: 30, create: 15 });
+    const beforeRows = await db.query<{ record_id: string; data: unknown }>(
+      `SELECT record_id, data FROM "${db.schema}".records WHERE connection_id = $1 AND stream = $2 AND record_id = ANY($3::text[])`,
+      [id, stream, changed.updated],
+    );
+    const beforeData = new Map(beforeRows.map((r) => [r.record_id, r.data]));
     await new Promise((r) => setTimeout(r, 1100)); // changes stamped in a past second, before the window ends
     const after = await sync(id, 'incremental');
 
@@ -122,15 +134,20 @@ describe('PostgreSQL sink under a real worker', () => {
     expect(after.records).toBeLessThan(200);
     expect(after.storedRecords).toBe(emulator().records().length);
     expect(after.watermark! > before.watermark!).toBe(true);
-    await expectTableMatches(id, stream, emulator());
-    // Stripe's charges expose only their creation time: an update is not a change it can see.
-    const visible = stream === 'charges' ? changed.created : [...changed.updated, ...changed.created];
-    const rows = await db.query<{ record_id: string; updated_at: Date }>(
-      `SELECT record_id, updated_at FROM "${db.schema}".records WHERE connection_id = $1 AND stream = $2 AND record_id = ANY($3::text[])`,
+    // Stripe's incremental run reads its events feed: a captured or refunded charge (its `created`
+    // unchanged) is stored in its new state, versioned by the time of its event.
+    await expectTableMatches(id, stream, emulator(), stream === 'charges' ? new Set(changed.updated) : new Set());
+    const visible = [...changed.updated, ...changed.created];
+    const rows = await db.query<{ record_id: string; updated_at: Date; data: Record<string, unknown> }>(
+      `SELECT record_id, updated_at, data FROM "${db.schema}".records WHERE connection_id = $1 AND stream = $2 AND record_id = ANY($3::text[])`,
       [id, stream, visible],
     );
     expect(rows).toHaveLength(visible.length);
     for (const r of rows) expect(r.updated_at.toISOString() > before.watermark!).toBe(true);
+    // Each changed record's row holds its new state, not the one the full sync stored.
+    for (const r of rows.filter((row) => changed.updated.includes(row.record_id))) {
+      expect(JSON.stringify(r.data), r.record_id).not.toBe(JSON.stringify(beforeData.get(r.record_id)));
+    }
     expect((await savedState(id, stream))?.watermark?.toISOString()).toBe(after.watermark);
   });
 });
