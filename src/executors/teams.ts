@@ -171,9 +171,15 @@ const TEAMS: ProviderBinding<TeamsConfig> = {
   provider: PROVIDER,
   baseUrl: (config) => new URL(config.webhookUrl).origin,
   headers: () => ({}),
+  // Whoever holds the URL can post: besides the whole URL, its sig= (workflows) and its path (a
+  // legacy connector's /webhookb2/<ids>/IncomingWebhook/<token>/<id> is the credential itself) are
+  // secret, whole and segment by segment, since an error body may repeat any of them.
   extraSecrets: (config) => {
-    const sig = new URL(config.webhookUrl).searchParams.get('sig');
-    return sig ? [sig] : [];
+    const url = new URL(config.webhookUrl);
+    const sig = url.searchParams.get('sig');
+    const path = decodeURIComponent(url.pathname);
+    const segments = path.split(/[/@]/).filter((s) => s.length >= 16);
+    return [...(sig ? [sig] : []), ...(isLegacyTeamsWebhook(config.webhookUrl) ? [path, url.pathname, ...segments] : [])];
   },
   refineError: (res) => refineTeamsError(res),
 };

@@ -360,3 +360,15 @@ describe('teams HTTP contract', () => {
     errorBody: (message) => message,
   });
 });
+
+describe('teams: a legacy webhook path is the credential', () => {
+  test('an error body that repeats the path (as a gateway 401 or 500 does) leaves no part of it in the error', async () => {
+    const token = 'abcdef0123456789';
+    reply(401, `Unauthorized: POST ${LEGACY_PATH} rejected (token ${token}); see ${encodeURI(LEGACY_PATH)}`, { origin: LEGACY_ORIGIN, path: LEGACY_PATH });
+    const res = await send(legacy, { text: 'Job failed' });
+    expect(res.ok).toBe(false);
+    const text = JSON.stringify(res);
+    expect(text).toContain('[REDACTED]');
+    for (const part of [LEGACY_PATH, token, '11111111-2222-3333-4444-555555555555', '77777777-8888-9999-aaaa-bbbbbbbbbbbb']) expect(text).not.toContain(part);
+  });
+});
