@@ -1,6 +1,7 @@
 # The `pipeline` command as an image: `pipeline worker` by default, any other subcommand as the
 # container's arguments (e.g. `docker compose run --rm pipeline-worker connections list`).
-# Used by temporal-docker-compose.yml. The sources run through tsx, as in a clone: no build step.
+# Used by temporal-docker-compose.yml. The sources run through tsx, as in a clone; the one thing
+# built is the workflow bundle (below).
 #
 # Debian slim rather than Alpine: @temporalio/core-bridge ships prebuilt glibc binaries only.
 
@@ -25,6 +26,13 @@ COPY bin/ ./bin/
 COPY src/ ./src/
 COPY workflows/ ./workflows/
 COPY activities/ ./activities/
+# The workflow bundle, built once here (webpack, a few seconds) instead of at every container start:
+# dist/workflow-bundle.js and its manifest, root-owned and read-only like the code. `npm ci` above
+# skips the "prepare" script that builds it in a clone, so it is run here. The worker checks it
+# against the sources and the SDK at start and says in its log which bundle it runs
+# (src/temporal/workflow-bundle.ts); with NODE_ENV=production it never writes one.
+COPY scripts/build-workflow-bundle.ts ./scripts/
+RUN node --import tsx scripts/build-workflow-bundle.ts
 # The code stays root-owned and read-only to the process; only its state folder is writable.
 RUN mkdir -p /var/lib/pipeline && chown node:node /var/lib/pipeline
 USER node

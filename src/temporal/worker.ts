@@ -1,17 +1,17 @@
 // The pipeline worker: one Worker for workflows (plus local and sink activities) on the workflow
 // queue, and one Worker per connector on that connector's activity queue, with the connector's rate
 // and concurrency policy. All of them share one connection and run in one process.
-import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
 import { policyFor } from '../../activities/connection.js';
-import { CONNECTOR_IDS } from '../registry/index.js';
+import { CONNECTOR_IDS, getConnector } from '../registry/index.js';
 import { hasExecutor } from '../executors/index.js';
-import { activityTaskQueue, workflowTaskQueue } from './task-queues.js';
+import { activityTaskQueue, batchTaskQueue, workflowTaskQueue } from './task-queues.js';
 import { applyQueueRates, type RateModeDecision, type RateModeSetting } from './queue-config.js';
+import { describeWorkflowBundle, loadWorkflowBundle, type WorkflowBundleChoice } from './workflow-bundle.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+export { WORKFLOWS_PATH } from './workflow-bundle.js';
 
 /**
  * The task-queue limit is kept 5% under the provider's documented rate. The server releases its
@@ -26,8 +26,19 @@ export interface PipelineWorkerOptions extends ActivityDeps {
   namespace: string;
   /** Connector activity queues to poll; default: every connector with an executor. */
   connectors?: readonly string[];
-  /** A prebuilt bundle (tests build it once); otherwise bundled from workflows/ at start. */
+  /**
+   * A bundle made by the caller (tests build one per file). Without it, the prebuilt bundle
+   * (dist/workflow-bundle.js, scripts/build-workflow-bundle.ts) when it matches the workflow sources
+   * and this SDK, else one bundled at start: see src/temporal/workflow-bundle.ts.
+   */
   workflowBundle?: WorkflowBundle;
+  /** Where the prebuilt bundle is: default PIPELINE_WORKFLOW_BUNDLE_DIR, else the project's dist/. */
+  workflowBundleDir?: string;
+  /**
+   * Told once at start which workflow bundle runs (prebuilt, or bundled here and why); not called
+   * when `workflowBundle` is given. Default: one line on stderr.
+   */
+  onWorkflowBundle?: (choice: WorkflowBundleChoice) => void;
   identity?: string;
   /** Payload codecs (encryption) shared with the clients; see src/temporal/codec.ts. */
   dataConverter?: DataConverter;
@@ -50,6 +61,15 @@ export interface PipelineWorker {
 }
 
 export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise<PipelineWorker> {
+  let workflowBundle = opts.workflowBundle;
+  if (!workflowBundle) {
+    const loaded = await loadWorkflowBundle({
+      ...(opts.workflowBundleDir ? { dir: opts.workflowBundleDir } : {}),
+      logger: Runtime.instance().logger,
+    });
+    workflowBundle = loaded.bundle;
+    (opts.onWorkflowBundle ?? ((c) => process.stderr.write(`${describeWorkflowBundle(c)}\n`)))(loaded.choice);
+  }
   const activities = createActivities(opts);
   const common = {
     connection: opts.connection,
@@ -62,16 +82,19 @@ export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise
     await Worker.create({
       ...common,
       taskQueue: workflowTaskQueue(opts.namePrefix),
-      ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+      workflowBundle,
       activities,
     }),
   );
   const connectorIds = opts.connectors ?? CONNECTOR_IDS.filter(hasExecutor);
-  const queues = connectorIds.map((connectorId) => ({
-    connectorId,
-    taskQueue: activityTaskQueue(connectorId, opts.namePrefix),
-    perKeyRps: policyFor(connectorId, opts).rate.requestsPerSecond * RATE_HEADROOM,
-  }));
+  const queues = connectorIds.flatMap((connectorId) => {
+    const batchRps = getConnector(connectorId).capabilities.batch?.requestsPerSecond;
+    return [
+      { connectorId, taskQueue: activityTaskQueue(connectorId, opts.namePrefix), perKeyRps: policyFor(connectorId, opts).rate.requestsPerSecond * RATE_HEADROOM },
+      // A batch endpoint with a rate of its own (Iterable trackBulk) gets a queue held to that rate.
+      ...(batchRps ? [{ connectorId, taskQueue: batchTaskQueue(connectorId, opts.namePrefix), perKeyRps: batchRps * RATE_HEADROOM }] : []),
+    ];
+  });
   const rateMode = await applyQueueRates(opts.connection.workflowService, opts.namespace, opts.identity ?? 'pipeline-worker', queues, opts.rateMode ?? 'auto');
   opts.onRateMode?.(rateMode);
   for (const q of queues) {
