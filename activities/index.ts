@@ -4,6 +4,10 @@ import type { ActivityDeps } from './deps.js';
 import { withDefaults } from './deps.js';
 import { planCallActivity } from './plan-call.js';
 import { planSyncActivity } from './plan-sync.js';
+import { pipelineDeliverActivity } from './pipeline-deliver.js';
+import { planPipelineActivity } from './pipeline-plan.js';
+import { pipelineStageActivities } from './pipeline-stage.js';
+import { pipelineStateActivities } from './pipeline-state.js';
 import { probeWindowActivity } from './probe-window.js';
 import { pullPageActivity } from './pull-page.js';
 import { sendActivity } from './send.js';
@@ -22,6 +26,10 @@ export function createActivities(rawDeps: ActivityDeps) {
     testConnection: testConnectionActivity(deps),
     ...triggerActivities(deps),
     ...syncStateActivities(deps),
+    planPipeline: planPipelineActivity(deps),
+    ...pipelineStageActivities(deps),
+    deliverCall: pipelineDeliverActivity(deps),
+    ...pipelineStateActivities(deps),
   };
 }
 
@@ -35,3 +43,7 @@ export type { PullPageInput, PullPageResult, TimeAnomalies } from './pull-page.j
 export type { ProbeWindowInput } from './probe-window.js';
 export type { CompleteSyncInput, CompleteSyncResult, StreamInput } from './sync-state.js';
 export type { TestConnectionResult } from './test-connection.js';
+export type { PipelinePlan } from './pipeline-plan.js';
+export type { StagePageInput, StageStoredInput, StageStoredResult, StagedPage, StageTarget } from './pipeline-stage.js';
+export type { DeliverCallInput, DeliverCallResult } from './pipeline-deliver.js';
+export type { CompletePipelineInput, CompletePipelineResult } from './pipeline-state.js';

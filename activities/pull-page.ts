@@ -94,55 +94,72 @@ function cursorProblem(cursor: unknown): string | null {
   return null;
 }
 
+/** A page fetched and written to the sink, before it is summarized for the workflow. */
+export interface FetchedPage {
+  records: readonly SourceRecord[];
+  result: PullPageResult;
+}
+
+/**
+ * Fetches one page and writes it to the sink (the part a pull and a pipeline's stage share). Runs
+ * inside the caller's heartbeats.
+ */
+export async function fetchAndWritePage(deps: ActivityDeps, breakers: CircuitBreakers, input: PullPageInput): Promise<FetchedPage> {
+  const conn = await loadConnection(deps, input.connectionId);
+  const executor = getExecutor(conn.record.connectorId);
+  if (!executor.pull) throw failureFromConnectorError(connectorError('invalid_config', `${conn.connector.name} cannot be pulled`));
+  const res = await guardedCall(
+    breakers,
+    conn,
+    () =>
+      executor.pull!(
+        conn.config,
+        { stream: input.stream, cursor: input.cursor, since: input.since, until: input.until, pageSize: input.pageSize, ...(input.followChanges ? { followChanges: true } : {}) },
+        conn.callOptions,
+      ),
+    undefined,
+    // The records go to the sink, which checks what it can store (src/sinks/limits.ts).
+    { body: 'written' },
+  );
+  const page = res.body;
+  // Executors validate the cursors they build; this is the shared backstop before history.
+  const problem = cursorProblem(page.nextCursor);
+  if (problem) {
+    throw failureFromConnectorError(connectorError('invalid_response', `${conn.connector.name}: the next-page cursor ${problem}; the page was not written`), { status: res.status });
+  }
+  let written = 0;
+  try {
+    written = (await deps.sink.writePage({ connectionId: input.connectionId, stream: input.stream }, page.records)).written;
+  } catch (err) {
+    // A record the sink refuses (nested too deep, say) is a typed invalid_response; other sink
+    // errors (disk, database) stay retryable.
+    failureFromError(err);
+  }
+  // Counted here, once the sink has the page: the one place every pull and pipeline page passes (src/metrics).
+  conn.metrics.pageWritten({ connector: conn.record.connectorId, connection: input.connectionId, stream: input.stream }, written);
+  // The executor's own watermark is not trusted: it is recomputed from the records.
+  const times = trustedTimes(page.records, input.until);
+  const boundary = page.order === 'desc' ? times.earliest : page.order === 'asc' ? times.latest : null;
+  return {
+    records: page.records,
+    result: {
+      count: page.records.length,
+      written,
+      nextCursor: page.nextCursor,
+      watermark: times.watermark,
+      latencyMs: res.latencyMs,
+      ...(page.total !== undefined && page.total !== null ? { total: page.total } : {}),
+      ...(times.anomalies ? { anomalies: times.anomalies } : {}),
+      ...(page.order ? { order: page.order, boundary } : {}),
+    },
+  };
+}
+
 export function pullPageActivity(deps: ActivityDeps) {
   const breakers = deps.breakers ?? new CircuitBreakers();
   return async function pullPage(input: PullPageInput): Promise<PullPageResult> {
     // Heartbeats cover the fetch and the sink write: a worker that dies in either is noticed within
     // the heartbeat timeout, and the page is fetched and written again by the next attempt.
-    return withHeartbeats(async () => {
-      const conn = await loadConnection(deps, input.connectionId);
-      const executor = getExecutor(conn.record.connectorId);
-      if (!executor.pull) throw failureFromConnectorError(connectorError('invalid_config', `${conn.connector.name} cannot be pulled`));
-      const res = await guardedCall(
-        breakers,
-        conn,
-        () =>
-          executor.pull!(
-            conn.config,
-            { stream: input.stream, cursor: input.cursor, since: input.since, until: input.until, pageSize: input.pageSize, ...(input.followChanges ? { followChanges: true } : {}) },
-            conn.callOptions,
-          ),
-        undefined,
-        // The records go to the sink, which checks what it can store (src/sinks/limits.ts).
-        { body: 'written' },
-      );
-      const page = res.body;
-      // Executors validate the cursors they build; this is the shared backstop before history.
-      const problem = cursorProblem(page.nextCursor);
-      if (problem) {
-        throw failureFromConnectorError(connectorError('invalid_response', `${conn.connector.name}: the next-page cursor ${problem}; the page was not written`), { status: res.status });
-      }
-      let written = 0;
-      try {
-        written = (await deps.sink.writePage({ connectionId: input.connectionId, stream: input.stream }, page.records)).written;
-      } catch (err) {
-        // A record the sink refuses (nested too deep, say) is a typed invalid_response; other sink
-        // errors (disk, database) stay retryable.
-        failureFromError(err);
-      }
-      // The executor's own watermark is not trusted: it is recomputed from the records.
-      const times = trustedTimes(page.records, input.until);
-      const boundary = page.order === 'desc' ? times.earliest : page.order === 'asc' ? times.latest : null;
-      return {
-        count: page.records.length,
-        written,
-        nextCursor: page.nextCursor,
-        watermark: times.watermark,
-        latencyMs: res.latencyMs,
-        ...(page.total !== undefined && page.total !== null ? { total: page.total } : {}),
-        ...(times.anomalies ? { anomalies: times.anomalies } : {}),
-        ...(page.order ? { order: page.order, boundary } : {}),
-      };
-    });
+    return withHeartbeats(async () => (await fetchAndWritePage(deps, breakers, input)).result);
   };
 }

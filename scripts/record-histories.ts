@@ -1,7 +1,8 @@
 // Records the replay fixtures in test/fixtures/histories/: real histories of every workflow the
 // worker runs (pulls sequential with continue-as-new, sliced with their slice children, incremental
 // through Stripe events, failing on a bad credential; a scheduled pull; sends that succeed and fail;
-// a reverse-ETL run followed with timers; a connection test), made on a dev server of its own against
+// a reverse-ETL run followed with timers; a connection test; pipeline runs — a sliced first run, an
+// incremental one, one with dead letters, a replay, a scheduled one), made on a dev server of its own against
 // the sandbox and local receivers. test/workflows/replay.test.ts replays them against the current
 // workflow code, so a change that would break running workflows fails CI.
 //
@@ -28,6 +29,8 @@ import { startPipelineWorkflow } from '../src/temporal/start.js';
 import { workflowTaskQueue } from '../src/temporal/task-queues.js';
 import { createPipelineWorker } from '../src/temporal/worker.js';
 import { json, startReceiver } from '../test/helpers/receiver.js';
+import { startDestinations } from '../src/sandbox/destinations/index.js';
+import { startPipelineRun } from '../src/temporal/pipeline-client.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'histories');
@@ -62,6 +65,7 @@ const receiver = await startReceiver((req, res): void => {
   return json(res, 404, { status: 'not_found', message: req.path });
 });
 let polls = 0;
+const destinations = await startDestinations();
 
 // Fake secrets, resolved on the worker from the environment; none of them reaches a history.
 process.env.REPLAY_SHOP = sandbox.credentials.shopify.accessToken;
@@ -71,6 +75,8 @@ process.env.REPLAY_BAD = 'shpat_replay_wrong_token_0000';
 process.env.REPLAY_SLACK_OK = 'https://hooks.slack.com/services/T000REPLAY/B000REPLAY/ok';
 process.env.REPLAY_SLACK_GONE = 'https://hooks.slack.com/services/T000REPLAY/B000REPLAY/gone';
 process.env.REPLAY_CENSUS = 'secret-token:replay-census-token';
+process.env.REPLAY_SEGMENT = destinations.credentials.segment.writeKey;
+process.env.REPLAY_BRAZE = destinations.credentials.braze.apiKey;
 
 const store = new FileConnectionStore(join(home, 'connections.json'));
 const sink = new JsonlSink(join(home, 'data'));
@@ -81,6 +87,12 @@ await store.add({ id: 'pay', connectorId: 'stripe', baseUrlOverride: sandbox.str
 await store.add({ id: 'crm', connectorId: 'mailchimp', baseUrlOverride: sandbox.mailchimp.url, config: { apiKey: 'env:REPLAY_MC', listId: sandbox.credentials.mailchimp.listId } });
 await store.add({ id: 'alerts', connectorId: 'slack', baseUrlOverride: receiver.url, config: { webhookUrl: 'env:REPLAY_SLACK_OK' } });
 await store.add({ id: 'alerts-gone', connectorId: 'slack', baseUrlOverride: receiver.url, config: { webhookUrl: 'env:REPLAY_SLACK_GONE' } });
+await store.add({ id: 'cdp', connectorId: 'segment', baseUrlOverride: destinations.urls.segment, config: { writeKey: 'env:REPLAY_SEGMENT' } });
+await store.add({ id: 'engage', connectorId: 'braze', baseUrlOverride: destinations.urls.braze, config: { restEndpoint: destinations.credentials.braze.restEndpoint, apiKey: 'env:REPLAY_BRAZE' } });
+// A first run read in windows side by side (40 pages), then an incremental one.
+await store.pipelines.add({ id: 'charges-to-segment', source: { connectionId: 'pay', stream: 'charges', from: 'pull' }, mapping: '{"type": "track", "event": "Charge", "anonymousId": id}', destination: { connectionId: 'cdp' }, pageSize: 10, batchSize: 25 });
+// Braze refuses members without a home city (an emulator fault): dead letters, then a replay.
+await store.pipelines.add({ id: 'members-to-braze', source: { connectionId: 'crm', stream: 'members', from: 'pull' }, mapping: '{"attributes": [{"external_id": id, "home_city": location.region = "TX" ? undefined : location.region}]}', destination: { connectionId: 'engage' } });
 await store.add({ id: 'census', connectorId: 'census', baseUrlOverride: receiver.url, config: { apiToken: 'env:REPLAY_CENSUS', groupId: 'replay_group', syncId: '42' } });
 
 const connection = await Connection.connect({ address: server.address });
@@ -92,12 +104,12 @@ const worker = await createPipelineWorker({
   store,
   sink,
   namePrefix: PREFIX,
-  connectors: ['shopify', 'stripe', 'mailchimp', 'slack', 'census'],
+  connectors: ['shopify', 'stripe', 'mailchimp', 'slack', 'census', 'segment', 'braze'],
   policyOverrides: { '*': { retry: { initialIntervalMs: 50, maximumIntervalMs: 200, maximumAttempts: 3 }, rate: { requestsPerSecond: 500 } } },
 });
 const running = worker.run();
 
-const secrets = [process.env.REPLAY_SHOP, process.env.REPLAY_STRIPE, process.env.REPLAY_MC, process.env.REPLAY_BAD, 'T000REPLAY', 'replay-census-token'];
+const secrets = [process.env.REPLAY_SEGMENT, process.env.REPLAY_BRAZE, process.env.REPLAY_SHOP, process.env.REPLAY_STRIPE, process.env.REPLAY_MC, process.env.REPLAY_BAD, 'T000REPLAY', 'replay-census-token'];
 const written: string[] = [];
 
 /** Saves every run that started with `firstRunId` (a continued-as-new chain gives one fixture per run). */
@@ -187,6 +199,31 @@ try {
     await settle(h);
     await save('reverse-etl-census', h.workflowId);
   }
+  if (wanted('pipeline')) {
+    const first = await startPipelineRun(client, store, { pipelineId: 'charges-to-segment', namePrefix: PREFIX });
+    await settle(first);
+    await save('pipeline-sliced-first-run', first.workflowId, first.firstExecutionRunId);
+    const next = await startPipelineRun(client, store, { pipelineId: 'charges-to-segment', namePrefix: PREFIX });
+    await settle(next);
+    await save('pipeline-incremental-run', next.workflowId, next.firstExecutionRunId);
+    destinations.braze.faults.set({ rejectItems: { field: 'home_city', missing: true } });
+    const dead = await startPipelineRun(client, store, { pipelineId: 'members-to-braze', namePrefix: PREFIX });
+    await settle(dead);
+    await save('pipeline-dead-letters', dead.workflowId, dead.firstExecutionRunId);
+    destinations.braze.faults.set({});
+    const replay = await startPipelineRun(client, store, { pipelineId: 'members-to-braze', mode: 'replay', namePrefix: PREFIX });
+    await settle(replay);
+    await save('pipeline-replay', replay.workflowId, replay.firstExecutionRunId);
+    const workflowId = `${PREFIX}scheduled:pipeline:charges-to-segment`;
+    const scheduled = await startPipelineWorkflow(
+      client,
+      'scheduledPipelineWorkflow',
+      { taskQueue: workflowTaskQueue(PREFIX), workflowId, args: [{ pipelineId: 'charges-to-segment', pipelineWorkflowId: `${PREFIX}pipeline:charges-to-segment` }] },
+      { connectorId: 'segment', connectionId: 'cdp', kind: 'scheduled_pipeline', pipelineId: 'charges-to-segment' },
+    );
+    await settle(scheduled);
+    await save('scheduled-pipeline', workflowId);
+  }
   if (wanted('test-connection')) {
     const workflowId = `${PREFIX}test-connection-shop`;
     const h = await client.workflow.start('testConnectionWorkflow', { taskQueue: workflowTaskQueue(PREFIX), workflowId, args: [{ connectionId: 'shop' }] });
@@ -199,6 +236,7 @@ try {
   await nativeConnection.close();
   await connection.close();
   await receiver.close();
+  await destinations.close();
   await sandbox.close();
   await server.stop();
   await rm(home, { recursive: true, force: true });

@@ -29,6 +29,10 @@ export interface Settings {
   policyOverrides: Record<string, PolicyOverrides> | undefined;
   /** PIPELINE_RATE_MODE: per-key (task-queue fairness), per-connector, or auto (default). */
   rateMode: RateModeSetting;
+  /** PIPELINE_METRICS_PORT: where a worker serves Prometheus metrics (0: any free port); unset: none (src/metrics). */
+  metricsPort: number | undefined;
+  /** PIPELINE_METRICS_HOST: the metrics endpoint's listening address (default 127.0.0.1). */
+  metricsHost: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -57,7 +61,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     namePrefix: env.PIPELINE_NAME_PREFIX ?? '',
     policyOverrides: parseOverrides(env.PIPELINE_POLICY_OVERRIDES),
     rateMode: parseRateMode(env.PIPELINE_RATE_MODE),
+    metricsPort: parsePort(env.PIPELINE_METRICS_PORT),
+    metricsHost: env.PIPELINE_METRICS_HOST || '127.0.0.1',
   };
+}
+
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`PIPELINE_METRICS_PORT must be a port number (0 for any free port), not "${text}"`);
+  return n;
 }
 
 function parseOverrides(text: string | undefined): Record<string, PolicyOverrides> | undefined {

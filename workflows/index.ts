@@ -10,3 +10,7 @@ export { scheduledPullWorkflow } from './scheduled-pull.js';
 export type { ScheduledPullInput, ScheduledPullResult } from './scheduled-pull.js';
 export { pullSliceWorkflow } from './pull-slice.js';
 export type { SliceInput, SliceResult } from './pull-slice.js';
+export { pipelineWorkflow, pipelineProgressQuery } from './pipeline.js';
+export type { PipelineInput, PipelineMode, PipelineProgress, PipelineResult } from './pipeline.js';
+export { scheduledPipelineWorkflow } from './scheduled-pipeline.js';
+export type { ScheduledPipelineInput, ScheduledPipelineResult } from './scheduled-pipeline.js';

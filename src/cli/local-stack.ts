@@ -17,9 +17,15 @@ import { createPipelineWorker, type PipelineWorker } from '../temporal/worker.js
 import { temporalConnectionOptions, type TemporalConnectionOptions } from '../temporal/connection-options.js';
 import { loadCodecFromEnv } from '../temporal/codec.js';
 import { startCodecServer, type CodecServer } from '../temporal/codec-server.js';
+import { webUiAnswers } from '../temporal/web-ui.js';
 import type { PolicyOverrides } from '../policies/activity-options.js';
+import { planMetrics, type MetricsEndpoint } from '../metrics/server.js';
+import type { RuntimeOptions } from '@temporalio/worker';
 import { CliError } from './output.js';
 import { describeRateMode } from './rate-mode.js';
+
+// The links into the Web UI live beside the other Temporal helpers; re-exported for the commands.
+export { workflowListUrl, workflowUrl } from '../temporal/web-ui.js';
 
 export interface LocalStack {
   settings: Settings;
@@ -31,6 +37,8 @@ export interface LocalStack {
   store: ConnectionStore;
   sink: Sink;
   worker: PipelineWorker | null;
+  /** The worker's Prometheus endpoint (--metrics-port / PIPELINE_METRICS_PORT), or null. */
+  metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -38,6 +46,8 @@ export interface LocalStackOptions {
   settings: Settings;
   withWorker: boolean;
   policyOverrides?: Record<string, PolicyOverrides>;
+  /** Serve the worker's metrics on this port (0: any free one); default settings.metricsPort (src/metrics). */
+  metricsPort?: number;
   /** Log a line as each piece comes up. */
   log?: (line: string) => void;
   /** Start a dev server of our own on this port (0: any free one) instead of looking for one on 7233. */
@@ -51,15 +61,6 @@ async function portFree(port: number): Promise<boolean> {
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
-}
-
-async function uiAnswers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1_500) });
-    return res.ok;
-  } catch {
-    return false;
-  }
 }
 
 // Activity-only workers (one per connector queue) each warn that they register no workflows: by design.
@@ -103,27 +104,44 @@ export function formatLogEntry(entry: Pick<LogEntry, 'level' | 'message' | 'time
   return `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${tail}`;
 }
 
-export function installQuietRuntime(): void {
+/**
+ * The one set of runtime options of a CLI process: quiet logging and, when metrics are exposed, the
+ * SDK's Prometheus exporter on the private address src/metrics/server.ts scrapes. One function for
+ * both because Runtime.install may run only once, before anything creates the runtime.
+ */
+export function quietRuntimeOptions(opts: { prometheusBindAddress?: string } = {}): RuntimeOptions {
+  return {
+    logger: new DefaultLogger('WARN', (entry) => {
+      if (EXPECTED_WARNINGS.some((re) => re.test(entry.message))) return;
+      process.stderr.write(`${formatLogEntry(entry)}\n`);
+    }),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) },
+      // The SDK's defaults otherwise (names as Temporal's dashboards expect them, durations in ms).
+      ...(opts.prometheusBindAddress ? { metrics: { prometheus: { bindAddress: opts.prometheusBindAddress } } } : {}),
+    },
+    // The commands handle Ctrl-C themselves (cancel what they started, then stop the worker, then
+    // the server), instead of the SDK shutting the workers down on its own.
+    shutdownSignals: [],
+  };
+}
+
+export function installQuietRuntime(opts: { prometheusBindAddress?: string } = {}): void {
   try {
-    Runtime.install({
-      logger: new DefaultLogger('WARN', (entry) => {
-        if (EXPECTED_WARNINGS.some((re) => re.test(entry.message))) return;
-        process.stderr.write(`${formatLogEntry(entry)}\n`);
-      }),
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-      // The commands handle Ctrl-C themselves (cancel what they started, then stop the worker, then
-      // the server), instead of the SDK shutting the workers down on its own.
-      shutdownSignals: [],
-    });
-  } catch {
-    // already installed
+    Runtime.install(quietRuntimeOptions(opts));
+  } catch (err) {
+    // Already installed: fine for logging, but the SDK's metrics exist only if asked for at install.
+    if (opts.prometheusBindAddress) throw new CliError(`Cannot expose the Temporal SDK's metrics: ${(err as Error).message}`);
   }
 }
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const { settings } = opts;
   const log = opts.log ?? (() => undefined);
-  installQuietRuntime();
+  const metricsPort = opts.metricsPort ?? settings.metricsPort;
+  const metricsPlan = opts.withWorker && metricsPort !== undefined ? await planMetrics({ port: metricsPort, host: settings.metricsHost }) : null;
+  installQuietRuntime(metricsPlan ? { prometheusBindAddress: metricsPlan.sdkBindAddress } : {});
+  let metricsEndpoint: MetricsEndpoint | null = null;
   let devServer: DevServer | null = null;
   let address = settings.temporalAddress;
   let uiUrl: string | null = null;
@@ -143,7 +161,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     uiUrl = process.env.TEMPORAL_UI_URL ?? null;
   } else if (opts.port === undefined && (await serverAnswers('127.0.0.1:7233', settings.namespace, 1_000))) {
     address = '127.0.0.1:7233';
-    uiUrl = (await uiAnswers('http://localhost:8233')) ? 'http://localhost:8233' : null;
+    uiUrl = (await webUiAnswers('http://localhost:8233')) ? 'http://localhost:8233' : null;
     log(`Using the Temporal server already running at ${address}`);
   } else {
     await mkdir(settings.home, { recursive: true });
@@ -171,6 +189,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   let workerRun: Promise<void> | null = null;
   let nativeConnection: NativeConnection | null = null;
   if (opts.withWorker) {
+    metricsEndpoint = (await metricsPlan?.start()) ?? null;
+    if (metricsEndpoint) log(`Metrics: ${metricsEndpoint.url}`);
     nativeConnection = await NativeConnection.connect(connectionOptions);
     worker = await createPipelineWorker({
       connection: nativeConnection,
@@ -182,6 +202,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ...((opts.policyOverrides ?? settings.policyOverrides) ? { policyOverrides: opts.policyOverrides ?? settings.policyOverrides } : {}),
       rateMode: settings.rateMode,
       leases: await createLeases(settings),
+      ...(metricsEndpoint ? { metrics: metricsEndpoint.metrics } : {}),
       onRateMode: (d) => {
         if (d.mode === 'per-connector') process.stderr.write(`${describeRateMode(d)}\n`);
       },
@@ -203,6 +224,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     store,
     sink,
     worker,
+    metricsUrl: metricsEndpoint?.url ?? null,
     async stop() {
       worker?.shutdown();
       await workerRun?.catch(() => undefined);
@@ -212,17 +234,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await store.close?.();
       await devServer?.stop();
       await codecServer?.close();
+      await metricsEndpoint?.close();
     },
   };
 }
 
-/** Web UI page of one workflow run. */
-export function workflowUrl(uiUrl: string, namespace: string, workflowId: string, runId?: string): string {
-  const base = `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-  return runId ? `${base}/${runId}/history` : base;
-}
-
-/** Web UI list filtered by a visibility query. */
-export function workflowListUrl(uiUrl: string, namespace: string, query: string): string {
-  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(query)}`;
-}

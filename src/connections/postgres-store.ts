@@ -3,6 +3,8 @@
 // (inline secrets refused or encrypted by validateNewConnection), and every write is one atomic
 // statement, so a failed or concurrent write never half-writes or loses a connection.
 import { checkSchemaName, PgDatabase, quoteIdent } from '../core/postgres.js';
+import { PostgresPipelineStore } from '../pipelines/postgres-store.js';
+import type { PipelineStore } from '../pipelines/types.js';
 import type { SecretBox } from './secret-box.js';
 import { ConnectionError, type ConnectionRecord, type ConnectionStore, type NewConnection } from './types.js';
 import { validateNewConnection } from './validate.js';
@@ -32,12 +34,15 @@ export class PostgresConnectionStore implements ConnectionStore {
   private readonly table: string;
   private readonly secretBox: SecretBox | null | undefined;
   private ready: Promise<void> | null = null;
+  /** Pipeline definitions, in <schema>.pipelines. */
+  readonly pipelines: PipelineStore;
 
   constructor(opts: PostgresConnectionStoreOptions) {
     this.schema = checkSchemaName(opts.schema ?? 'pipeline');
     this.db = new PgDatabase(opts.connectionString, 'pipeline-connections');
     this.table = `${quoteIdent(this.schema)}.connections`;
     this.secretBox = opts.secretBox;
+    this.pipelines = new PostgresPipelineStore(this.db, this.schema);
   }
 
   /** The connection string with the password masked. */

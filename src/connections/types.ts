@@ -1,4 +1,6 @@
 // A registered connection: which connector, and its config as stored (secrets as references).
+import type { PipelineStore } from '../pipelines/types.js';
+
 export interface ConnectionRecord {
   /** User-chosen id; workflows carry only this. */
   id: string;
@@ -28,6 +30,8 @@ export interface ConnectionStore {
   get(id: string): Promise<ConnectionRecord | null>;
   list(): Promise<ConnectionRecord[]>;
   remove(id: string): Promise<boolean>;
+  /** Pipeline definitions, kept in the same store (src/pipelines/). */
+  readonly pipelines: PipelineStore;
   /** Releases what the store holds open (a database pool); absent when there is nothing to release. */
   close?(): Promise<void>;
 }

@@ -27,8 +27,13 @@ export interface Capabilities {
   pull: readonly string[];
   /** Starts a provider-side sync or statement and reports its outcome (reverse ETL). */
   trigger: boolean;
-  /** A batch endpoint (executor.sendBatch): how many messages, and bytes, one call may carry. */
-  batch?: { maxItems: number; maxBytes?: number; endpoint: string };
+  /**
+   * A batch endpoint (executor.sendBatch): how many messages, and bytes, one call may carry, and its
+   * own rate where the provider limits it apart from single sends (Iterable trackBulk: 10/s against
+   * 2,000/s for track). Batches with a rate of their own go to a queue of their own
+   * (`<connector>-batch`), where the server holds them to it.
+   */
+  batch?: { maxItems: number; maxBytes?: number; endpoint: string; requestsPerSecond?: number };
 }
 
 export interface IdempotencySupport {

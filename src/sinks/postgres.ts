@@ -25,9 +25,9 @@ export class PostgresSink implements Sink {
   private readonly syncState: string;
   private ready: Promise<void> | null = null;
 
-  constructor(opts: PostgresSinkOptions) {
-    this.schema = checkSchemaName(opts.schema ?? 'pipeline');
-    this.db = new PgDatabase(opts.connectionString, 'pipeline-sink');
+  constructor(readonly options: PostgresSinkOptions) {
+    this.schema = checkSchemaName(options.schema ?? 'pipeline');
+    this.db = new PgDatabase(options.connectionString, 'pipeline-sink');
     this.records = `${quoteIdent(this.schema)}.records`;
     this.syncState = `${quoteIdent(this.schema)}.sync_state`;
   }

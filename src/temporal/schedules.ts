@@ -13,7 +13,7 @@ import {
 import type { ConnectionStore } from '../connections/types.js';
 import { getConnector } from '../registry/index.js';
 import type { SyncMode } from '../../workflows/pull.js';
-import { ConnectionIdKey, ConnectorIdKey, PipelineKindKey } from './search-attributes.js';
+import { ConnectionIdKey, ConnectorIdKey, PipelineIdKey, PipelineKindKey } from './search-attributes.js';
 import { workflowTaskQueue } from './task-queues.js';
 import { syncWorkflowId } from './client.js';
 
@@ -133,10 +133,68 @@ export async function createPullSchedule(client: Client, store: ConnectionStore,
   }
 }
 
+/** The schedules of this deployment: pulls (`pull:…`) and pipelines (`pipeline:…`). */
 export async function listPullSchedules(client: Client, namePrefix = ''): Promise<ScheduleSummary[]> {
   const out: ScheduleSummary[] = [];
-  for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(`${namePrefix}pull:`)) out.push(s);
+  for await (const s of client.schedule.list()) {
+    if (s.scheduleId.startsWith(`${namePrefix}pull:`) || s.scheduleId.startsWith(`${namePrefix}pipeline:`)) out.push(s);
+  }
   return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
+/** `pipeline:<id>`, like the workflow id of the pipeline's runs. */
+export function pipelineScheduleId(pipelineId: string, namePrefix = ''): string {
+  return `${namePrefix}pipeline:${pipelineId}`;
+}
+
+export type PipelineScheduleOptions = Pick<CreateScheduleOptions, 'every' | 'cron' | 'timezone' | 'jitter' | 'overlap' | 'catchupWindow' | 'paused' | 'note' | 'namePrefix'> & {
+  pipelineId: string;
+};
+
+/**
+ * A pipeline's schedule: each tick starts scheduledPipelineWorkflow, which runs the pipeline under its
+ * one workflow id (skipped, and saying so, when a run or a replay is in progress).
+ */
+export async function createPipelineSchedule(client: Client, store: ConnectionStore, opts: PipelineScheduleOptions): Promise<ScheduleHandle> {
+  const def = await store.pipelines.get(opts.pipelineId);
+  if (!def) throw new ScheduleError(`Pipeline "${opts.pipelineId}" is not defined`);
+  const destination = await store.get(def.destination.connectionId);
+  if (!opts.every && !opts.cron?.length) throw new ScheduleError('Give an interval (--every 15m) or a cron expression (--cron "*/15 * * * *")');
+  if (opts.every && opts.cron?.length) throw new ScheduleError('Give an interval (--every) or cron expressions (--cron), not both: a schedule with both runs at the times of each');
+  const overlap = opts.overlap ?? 'skip';
+  if (!OVERLAP[overlap]) throw new ScheduleError(`Overlap policy must be one of ${OVERLAP_POLICIES.join(', ')}`);
+  const id = pipelineScheduleId(def.id, opts.namePrefix);
+  try {
+    return await client.schedule.create({
+      scheduleId: id,
+      spec: {
+        ...(opts.every ? { intervals: [{ every: opts.every }] } : {}),
+        ...(opts.cron?.length ? { cronExpressions: opts.cron } : {}),
+        ...(opts.timezone ? { timezone: opts.timezone } : {}),
+        ...(opts.jitter ? { jitter: opts.jitter } : {}),
+      },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'scheduledPipelineWorkflow',
+        args: [{ pipelineId: def.id, pipelineWorkflowId: `${opts.namePrefix ?? ''}pipeline:${def.id}`, summary: `Scheduled run of pipeline ${def.id}` }],
+        taskQueue: workflowTaskQueue(opts.namePrefix),
+        workflowId: `${opts.namePrefix ?? ''}scheduled:pipeline:${def.id}`,
+        staticSummary: `Scheduled run of pipeline ${def.id}`,
+        typedSearchAttributes: [
+          { key: ConnectorIdKey, value: destination?.connectorId ?? '' },
+          { key: ConnectionIdKey, value: def.destination.connectionId },
+          { key: PipelineKindKey, value: 'scheduled_pipeline' },
+          { key: PipelineIdKey, value: def.id },
+        ],
+      },
+      policies: { overlap: OVERLAP[overlap], ...(opts.catchupWindow ? { catchupWindow: opts.catchupWindow } : {}) },
+      state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
+      memo: { pipelineId: def.id, ...(opts.cron?.length ? { [SCHEDULE_MEMO.cron]: opts.cron } : {}) },
+    });
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) throw new ScheduleError(`Schedule ${id} already exists (delete it first, or pause/unpause it)`);
+    throw err;
+  }
 }
 
 /** A handle that fails with a clear message when the schedule does not exist. */

@@ -12,6 +12,7 @@ import {
 } from '@temporalio/client';
 // A CommonJS package: under ESM only its default export is there (as in src/temporal/codec.ts).
 import protos from '@temporalio/proto';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { ConnectionStore } from '../connections/types.js';
 import { getConnector } from '../registry/index.js';
 import type { sendWorkflow } from '../../workflows/send.js';
@@ -44,18 +45,11 @@ async function connectionFor(store: ConnectionStore, connectionId: string) {
 }
 
 /** The memo field that carries the fingerprint of a send's message (never the message itself). */
+export { canonicalJson };
+
 export const MESSAGE_SHA256_MEMO = 'messageSha256';
 
 /** JSON with object keys sorted at every level: the same message always gives the same text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined && typeof v !== 'function')
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
 /** sha256 (hex) of the message's canonical JSON: tells "the same message again" from "another message under a used key". */
 export function messageFingerprint(message: unknown): string {
   return createHash('sha256').update(canonicalJson(message)).digest('hex');

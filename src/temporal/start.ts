@@ -2,7 +2,7 @@
 // registered (syncs still run; the Web UI just cannot filter them by connector).
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
-import { ConnectionIdKey, ConnectorIdKey, PipelineKindKey, type PipelineKind } from './search-attributes.js';
+import { ConnectionIdKey, ConnectorIdKey, PipelineIdKey, PipelineKindKey, type PipelineKind } from './search-attributes.js';
 
 let searchAttributesUnavailable = false;
 
@@ -17,7 +17,7 @@ export async function startPipelineWorkflow<T extends Workflow>(
   client: Client,
   workflowType: string,
   options: WorkflowStartOptions<T>,
-  visibility: { connectorId: string; connectionId: string; kind: PipelineKind },
+  visibility: { connectorId: string; connectionId: string; kind: PipelineKind; pipelineId?: string },
 ) {
   const withAttributes = {
     ...options,
@@ -25,6 +25,7 @@ export async function startPipelineWorkflow<T extends Workflow>(
       { key: ConnectorIdKey, value: visibility.connectorId },
       { key: ConnectionIdKey, value: visibility.connectionId },
       { key: PipelineKindKey, value: visibility.kind },
+      ...(visibility.pipelineId ? [{ key: PipelineIdKey, value: visibility.pipelineId }] : []),
     ],
   } as WorkflowStartOptions<T>;
   if (searchAttributesUnavailable) return client.workflow.start<T>(workflowType, options);

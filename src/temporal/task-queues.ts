@@ -15,3 +15,8 @@ export function workflowTaskQueue(prefix = ''): string {
 export function activityTaskQueue(connectorId: string, prefix = ''): string {
   return `${prefix}pipeline-activities-${connectorId}`;
 }
+
+/** The queue of a connector's batch calls, where its batch endpoint has a rate of its own (capabilities.batch.requestsPerSecond). */
+export function batchTaskQueue(connectorId: string, prefix = ''): string {
+  return `${activityTaskQueue(connectorId, prefix)}-batch`;
+}

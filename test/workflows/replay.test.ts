@@ -32,7 +32,7 @@ const eventTypes = (f: Fixture) => new Set(f.history.events.map((e) => e.eventTy
 describe('recorded histories', () => {
   test('cover every workflow the worker registers, continue-as-new, sliced runs and failures', () => {
     const types = new Set(fixtures.map((f) => f.workflowType));
-    for (const t of ['pullWorkflow', 'pullSliceWorkflow', 'scheduledPullWorkflow', 'sendWorkflow', 'reverseEtlSyncWorkflow', 'testConnectionWorkflow']) {
+    for (const t of ['pullWorkflow', 'pullSliceWorkflow', 'scheduledPullWorkflow', 'sendWorkflow', 'reverseEtlSyncWorkflow', 'testConnectionWorkflow', 'pipelineWorkflow', 'scheduledPipelineWorkflow']) {
       expect(types, `no fixture of ${t}`).toContain(t);
     }
     expect(fixtures.some((f) => eventTypes(f).has('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW'))).toBe(true);

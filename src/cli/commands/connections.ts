@@ -1,9 +1,8 @@
 // `pipeline connections add | list | show | update | test | remove`.
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { isEncryptedSecret, parseSecretRef } from '../../core/secret-ref.js';
+import { redactedConfig } from '../../connections/redacted.js';
 import { rotateSecrets } from '../../connections/secrets.js';
 import { ConnectionError, type ConnectionRecord, type NewConnection } from '../../connections/types.js';
 import { formatVersionWarning, versionWarningFor } from '../../connections/version-warnings.js';
@@ -11,8 +10,8 @@ import { getConnector } from '../../registry/index.js';
 import { syncWorkflowId } from '../../temporal/client.js';
 import { scheduleId } from '../../temporal/schedules.js';
 import { reverseEtlWorkflowId } from '../../temporal/send-client.js';
+import { testConnectionRun } from '../../temporal/test-connection.js';
 import { activityTaskQueue, workflowTaskQueue } from '../../temporal/task-queues.js';
-import type { testConnectionWorkflow } from '../../../workflows/test-connection.js';
 import { withContext } from '../context.js';
 import { failureReport, formatFailure } from '../failure.js';
 import { requireConnection, requireConnectorId } from '../lookup.js';
@@ -35,26 +34,8 @@ export async function readConnectionFile(path: string): Promise<NewConnection> {
   return { id, connectorId: connector, config: config as Record<string, unknown>, ...(typeof baseUrlOverride === 'string' ? { baseUrlOverride } : {}) };
 }
 
-/**
- * How a secret field is shown: a reference as written (env:NAME, file:/path: where the worker finds
- * it, not the secret), an encrypted value as "encrypted, set", an inline value as "set", and an
- * absent one as "not set". Never the value, never the ciphertext.
- */
-export function secretState(value: unknown): string {
-  if (value === undefined || value === null || value === '') return 'not set';
-  if (isEncryptedSecret(value)) return 'encrypted, set';
-  if (parseSecretRef(value)) return String(value);
-  return 'set';
-}
-
-/** What `show` and `list` print: secret values never, their references (names of env vars, paths) yes. */
-export function redactedConfig(record: ConnectionRecord): Record<string, unknown> {
-  const secrets = getConnector(record.connectorId).secretFields(String(record.config.authMethod));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record.config)) out[k] = secrets.includes(k) ? secretState(v) : v;
-  for (const k of secrets) if (!(k in out)) out[k] = 'not set';
-  return out;
-}
+// Shared with the console (src/connections/redacted.ts); re-exported for the commands that print them.
+export { redactedConfig, secretState } from '../../connections/redacted.js';
 
 /** The config fields a connector takes (of one auth method when given and known), authMethod first. */
 export function connectorFields(connectorId: string, authMethod?: string): string[] {
@@ -246,6 +227,11 @@ async function confirm(question: string): Promise<boolean> {
 export async function connectionsRemove(id: string, opts: { yes?: boolean; json?: boolean }): Promise<void> {
   await withContext(async (ctx) => {
     const record = await requireConnection(ctx.store, id);
+    // A pipeline reading from it or delivering to it would fail on its next run: say which, change nothing.
+    const users = (await ctx.store.pipelines.list()).filter((p) => p.source.connectionId === id || p.destination.connectionId === id);
+    if (users.length) {
+      throw new CliError(`Connection "${id}" is used by pipeline${users.length === 1 ? '' : 's'} ${users.map((p) => p.id).join(', ')}: delete ${users.length === 1 ? 'it' : 'them'} first (\`pipeline pipelines delete <id> --yes\`), or point ${users.length === 1 ? 'it' : 'them'} elsewhere (\`pipeline pipelines update <id> --from/--to …\`). Nothing was removed.`);
+    }
     const prefix = ctx.settings.namePrefix;
     const client = await ctx.client().catch((err: Error) => {
       throw new CliError(`${err.message} Nothing was removed: a connection goes with its schedules and running workflows.`);
@@ -312,15 +298,8 @@ export async function connectionsTest(id: string, opts: { json?: boolean }): Pro
       if (opts.json) printJson({ ok: false, code: 'no_worker', message, queues: idle });
       throw new CliError(message);
     }
-    const handle = await client.workflow.start<typeof testConnectionWorkflow>('testConnectionWorkflow', {
-      taskQueue: workflowTaskQueue(prefix),
-      workflowId: `${prefix}test:${id}:${randomUUID()}`,
-      args: [{ connectionId: id }],
-      workflowExecutionTimeout: '2m',
-      staticSummary: `Test connection ${id}`,
-    });
     try {
-      const r = await handle.result();
+      const r = await testConnectionRun(client, id, prefix);
       if (opts.json) printJson(warning ? { ...r, versionWarning: warning.status } : r);
       else if (r.check === 'offline') process.stdout.write(`${color.green('ok')}: config valid (this provider has no credential-check endpoint; checked offline)\n`);
       else process.stdout.write(`${color.green('ok')}: HTTP ${r.status} in ${Math.round(r.latencyMs)} ms\n`);

@@ -7,6 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { startDestinations, type Destinations } from '../../sandbox/destinations/index.js';
+import { followPipeline, PipelineRunningError, startPipelineRun } from '../../temporal/pipeline-client.js';
+import type { pipelineWorkflow } from '../../../workflows/pipeline.js';
+import { createPipelineProgressView } from '../pipeline-progress.js';
 import { loadSettings, type Settings } from '../../settings.js';
 import { serverAnswers } from '../../temporal/dev-server.js';
 import { followSync, startSync, syncWorkflowId, SyncAlreadyRunningError } from '../../temporal/client.js';
@@ -14,6 +18,7 @@ import type { NewConnection } from '../../connections/types.js';
 import type { pullWorkflow, PullResult } from '../../../workflows/pull.js';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startLocalStack, workflowListUrl, workflowUrl } from '../local-stack.js';
+import { startStackConsole } from './console.js';
 import { color, displayPath, formatDuration, isInteractive, plural, printJson } from '../output.js';
 import { createProgressView } from '../progress.js';
 
@@ -22,6 +27,10 @@ export interface DemoOptions {
   latencyMs: number;
   exit: boolean;
   json: boolean;
+  metricsPort?: number;
+  /** Start the web console beside the stack (default true), on this port (default 8390, else any free one). */
+  console?: boolean;
+  consolePort?: number;
 }
 
 export interface DemoSource {
@@ -55,6 +64,30 @@ export function demoSources(sandbox: Sandbox | null): DemoSource[] {
     sources.push({ key: 'mailchimp', label: 'Mailchimp members', stream: 'members', sandboxed: true, connection: { id: 'demo-mailchimp', connectorId: 'mailchimp', baseUrlOverride: sandbox.mailchimp.url, config: { apiKey: 'env:PIPELINE_DEMO_MAILCHIMP_KEY', listId: sandbox.credentials.mailchimp.listId } } });
   }
   return sources;
+}
+
+/**
+ * Connections to the local destination emulators (src/sandbox/destinations): demo-segment,
+ * demo-braze, demo-kinesis and demo-slack. Their secrets are fake and still go through env:
+ * references (set here, in the process that runs the worker), as real ones must.
+ */
+export function demoDestinations(d: Destinations): NewConnection[] {
+  const env = process.env;
+  const ref = (name: string, value: string) => {
+    env[name] = value;
+    return `env:${name}`;
+  };
+  const c = d.credentials;
+  return [
+    { id: 'demo-segment', connectorId: 'segment', baseUrlOverride: d.urls.segment, config: { writeKey: ref('PIPELINE_DEMO_SEGMENT_WRITE_KEY', c.segment.writeKey) } },
+    { id: 'demo-braze', connectorId: 'braze', baseUrlOverride: d.urls.braze, config: { restEndpoint: c.braze.restEndpoint, apiKey: ref('PIPELINE_DEMO_BRAZE_KEY', c.braze.apiKey) } },
+    {
+      id: 'demo-kinesis', connectorId: 'kinesis', baseUrlOverride: d.urls.kinesis,
+      config: { region: c.kinesis.region, streamName: c.kinesis.streamName, accessKeyId: c.kinesis.accessKeyId, secretAccessKey: ref('PIPELINE_DEMO_AWS_SECRET', c.kinesis.secretAccessKey) },
+    },
+    // A Slack webhook URL of Slack's own shape, answered by the local receiver.
+    { id: 'demo-slack', connectorId: 'slack', baseUrlOverride: d.urls.slack, config: { webhookUrl: ref('PIPELINE_DEMO_SLACK_WEBHOOK', 'https://hooks.slack.com/services/T00000000/B00000000/sandboxsandboxsandbox00') } },
+  ];
 }
 
 async function startOrAttach(client: Client, start: () => Promise<WorkflowHandle<typeof pullWorkflow>>, id: string): Promise<{ handle: WorkflowHandle<typeof pullWorkflow>; ours: boolean }> {
@@ -96,18 +129,30 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
     process.env.PIPELINE_SANDBOX = '1';
     sandbox = await startSandbox({ sizes: { orders: opts.records, charges: opts.records, members: opts.records }, faults: { latencyMs: opts.latencyMs } });
   }
+  // The destination emulators (Segment, Braze, Kinesis, Slack): the demo's pipeline delivers to one.
+  process.env.PIPELINE_SANDBOX = '1';
+  const destinations = await startDestinations({ segment: { faults: { latencyMs: Math.min(opts.latencyMs, 50) } } });
   const isolation = await isolatedIfShared(loadSettings());
   const settings = isolation.settings;
   if (isolation.note) say(isolation.note);
   const began = Date.now();
-  const stack = await startLocalStack({ settings, withWorker: true, log: say });
+  // --metrics-port (else PIPELINE_METRICS_PORT): the stack serves the worker's metrics and says where.
+  const stack = await startLocalStack({ settings, withWorker: true, log: say, ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}) });
+  // The web console over the demo's own store and client: open it to watch the syncs as they run.
+  const consoleServer = opts.console === false ? null : await startStackConsole(stack, opts.consolePort).catch(async (err: unknown) => {
+    await stack.stop();
+    throw err;
+  });
+  if (consoleServer) say(`Pipeline console: ${color.cyan(consoleServer.url)}`);
   const started: WorkflowHandle<typeof pullWorkflow>[] = [];
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    await consoleServer?.close();
     await stack.stop();
     await sandbox?.close();
+    await destinations.close();
   };
   // Ctrl-C while syncing: cancel the syncs this demo started (their watermarks stay where they were),
   // then stop the worker and the server in that order, and give the terminal back.
@@ -157,6 +202,16 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
     }
     view?.stop();
 
+    // One pipeline: the Stripe charges to the Segment emulator, mapped and filtered, through the ledger.
+    let pipeline: DemoPipeline | null = null;
+    if (sources.some((s) => s.key === 'stripe')) {
+      pipeline = await runDemoPipeline(stack, destinations, settings, opts.json, () => interrupted);
+      if (pipeline === null) {
+        process.exitCode = 130;
+        return;
+      }
+    }
+
     const summary = runs.map(({ source, result, workflowId, runId }) => ({
       source: source.label,
       provider: source.sandboxed ? 'sandbox' : 'real',
@@ -168,20 +223,21 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
       webUi: stack.uiUrl ? workflowUrl(stack.uiUrl, settings.namespace, workflowId, runId) : null,
     }));
     if (opts.json) {
-      printJson({ temporal: stack.address, webUi: stack.uiUrl, elapsedMs: Date.now() - began, syncs: summary });
+      printJson({ temporal: stack.address, webUi: stack.uiUrl, console: consoleServer?.url ?? null, elapsedMs: Date.now() - began, syncs: summary, ...(pipeline ? { pipeline } : {}) });
     } else {
-      printSummary(summary, runs.map((r) => r.result), stack.uiUrl, settings.namespace, Date.now() - began);
+      printSummary(summary, runs.map((r) => r.result), stack.uiUrl, consoleServer?.url ?? null, settings.namespace, Date.now() - began);
+      if (pipeline) printPipeline(pipeline);
     }
 
     if (!opts.exit && isInteractive() && stack.devServer) {
-      say(`\nThe Temporal Web UI stays up at ${color.cyan(stack.uiUrl ?? '')} — press Ctrl-C to stop.`);
+      say(`\nThe Temporal Web UI${consoleServer ? ' and the console stay' : ' stays'} up at ${color.cyan(stack.uiUrl ?? '')}${consoleServer ? ` and ${color.cyan(consoleServer.origin)}` : ''} — press Ctrl-C to stop.`);
       await new Promise<void>((resolve) => {
         interrupted.catch(() => resolve());
         process.once('SIGTERM', resolve);
       });
     } else if (stack.devServer) {
-      say(`\nThe dev server stops with this command; its history is kept in ${settings.home}/temporal.sqlite.`);
-      say(`Run ${color.bold('npm run dev')} to bring the Web UI back with these runs.`);
+      say(`\nThe dev server${consoleServer ? ' and the console stop' : ' stops'} with this command; its history is kept in ${settings.home}/temporal.sqlite.`);
+      say(`Run ${color.bold('npm run dev')} to bring the Web UI${consoleServer ? ' and a console' : ''} back with these runs.`);
     }
   } finally {
     view?.stop();
@@ -191,10 +247,100 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
 
 class DemoInterrupted extends Error {}
 
+/** The demo's pipeline: what it is, and what its run and its ledger say. */
+export interface DemoPipeline {
+  id: string;
+  from: string;
+  to: string;
+  workflowId: string;
+  records: number;
+  delivered: number;
+  filtered: number;
+  dead: number;
+  requests: number;
+  ledger: Record<string, number>;
+  ledgerLocation: string;
+}
+
+export const DEMO_PIPELINE = {
+  id: 'demo-charges-to-segment',
+  // Each succeeded charge becomes a Segment track event; the customer is the user (anonymous otherwise).
+  mapping: `{
+  "type": "track",
+  "event": "Charge Succeeded",
+  "userId": customer ? customer : undefined,
+  "anonymousId": customer ? undefined : id,
+  "timestamp": $fromMillis(created * 1000),
+  "properties": { "charge_id": id, "amount": amount / 100, "currency": $uppercase(currency), "card": payment_method_details.card.brand }
+}`,
+  // Only the large ones: succeeded charges of 250.00 or more (amounts are in cents).
+  filter: 'status = "succeeded" and amount >= 25000',
+} as const;
+
+async function runDemoPipeline(
+  stack: Awaited<ReturnType<typeof startLocalStack>>,
+  destinations: Destinations,
+  settings: Settings,
+  json: boolean,
+  interrupted: () => Promise<never>,
+): Promise<DemoPipeline | null> {
+  for (const c of demoDestinations(destinations)) await stack.store.put(c);
+  await stack.store.pipelines.put({
+    id: DEMO_PIPELINE.id,
+    source: { connectionId: 'demo-stripe', stream: 'charges', from: 'pull' },
+    filter: DEMO_PIPELINE.filter,
+    mapping: DEMO_PIPELINE.mapping,
+    destination: { connectionId: 'demo-segment' },
+    note: 'Made by `npm start`: succeeded Stripe charges of 250.00 or more as Segment track events.',
+  });
+  if (!json) process.stdout.write(`\nPipeline ${color.bold(DEMO_PIPELINE.id)}: succeeded Stripe charges of 250.00 or more → Segment track events (sandbox Segment at ${destinations.urls.segment})\n`);
+  let handle;
+  try {
+    handle = await startPipelineRun(stack.client, stack.store, { pipelineId: DEMO_PIPELINE.id, namePrefix: settings.namePrefix });
+  } catch (err) {
+    if (!(err instanceof PipelineRunningError)) throw err;
+    handle = stack.client.workflow.getHandle<typeof pipelineWorkflow>(err.workflowId);
+  }
+  const view = json ? null : createPipelineProgressView(DEMO_PIPELINE.id);
+  try {
+    const result = await Promise.race([followPipeline(handle, (p) => view?.update(p)), interrupted()]);
+    view?.stop();
+    return {
+      id: DEMO_PIPELINE.id,
+      from: 'demo-stripe:charges',
+      to: 'demo-segment',
+      workflowId: handle.workflowId,
+      records: result.records,
+      delivered: result.delivered,
+      filtered: result.filtered,
+      dead: result.dead,
+      requests: result.requests,
+      ledger: { ...result.ledger },
+      ledgerLocation: result.ledgerLocation,
+    };
+  } catch (err) {
+    view?.stop();
+    if (!(err instanceof DemoInterrupted)) throw err;
+    process.stderr.write(`\nStopping: cancelling the pipeline run (what it delivered is in its ledger) ...\n`);
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+    return null;
+  }
+}
+
+function printPipeline(p: DemoPipeline): void {
+  const out = process.stdout;
+  out.write(`\n${color.bold(`Pipeline ${p.id}`)}: ${p.from} → ${p.to}: ${plural(p.records, 'charge')} read, ${color.bold(`${p.delivered} delivered`)} in ${plural(p.requests, 'batch', 'batches')}, ${p.filtered} filtered out (under 250.00), ${p.dead} dead\n`);
+  const l = p.ledger;
+  out.write(`  ledger: ${l.delivered ?? 0} delivered, ${l.filtered ?? 0} filtered, ${l.dead ?? 0} dead, ${l.unknown ?? 0} unknown -> ${displayPath(p.ledgerLocation)}\n`);
+  out.write(`  again: pipeline pipelines run ${p.id} (delivers only what changed); pipeline pipelines show ${p.id}\n`);
+}
+
 function printSummary(
   rows: { source: string; provider: string; recordsPulled: number; recordsStored: number; pages: number; file: string; webUi: string | null }[],
   results: PullResult[],
   uiUrl: string | null,
+  consoleUrl: string | null,
   namespace: string,
   elapsedMs: number,
 ): void {
@@ -206,8 +352,10 @@ function printSummary(
     const stored = r.recordsStored === r.recordsPulled ? '' : `, ${plural(r.recordsStored, 'record')} stored in all`;
     out.write(`  ${r.source.padEnd(18)} ${plural(r.recordsPulled, 'record').padStart(14)} (${plural(r.pages, 'page')}, ${r.provider}${stored}) -> ${displayPath(r.file)}\n`);
   }
+  if (consoleUrl || uiUrl) out.write('\n');
+  if (consoleUrl) out.write(`Pipeline console: ${color.cyan(consoleUrl)}\n`);
   if (uiUrl) {
-    out.write(`\nTemporal Web UI: ${color.cyan(workflowListUrl(uiUrl, namespace, 'WorkflowType="pullWorkflow"'))}\n`);
+    out.write(`Temporal Web UI: ${color.cyan(workflowListUrl(uiUrl, namespace, 'WorkflowType="pullWorkflow"'))}\n`);
     for (const r of rows) if (r.webUi) out.write(`  ${r.source.padEnd(18)} ${r.webUi}\n`);
   }
   out.write(`\nFile format: one JSON object per line {id, updatedAt, syncedAt, data}; see README "Sink format".\n`);

@@ -1,7 +1,7 @@
 // `pipeline runs list`: the engine's runs from Temporal's visibility, filtered by the engine's own
 // search attributes (ConnectorId, ConnectionId, PipelineKind), without the `temporal` CLI on PATH.
 import { isConnectorId, CONNECTOR_IDS } from '../../registry/index.js';
-import { ConnectionIdKey, PipelineKindKey } from '../../temporal/search-attributes.js';
+import { listRuns } from '../../temporal/runs.js';
 import { workflowTaskQueue } from '../../temporal/task-queues.js';
 import { withContext } from '../context.js';
 import { CliError, printJson, printTable } from '../output.js';
@@ -47,24 +47,8 @@ export function runsQuery(opts: RunsListOptions, taskQueue: string): string {
 export async function runsList(opts: RunsListOptions): Promise<void> {
   await withContext(async (ctx) => {
     const query = runsQuery(opts, workflowTaskQueue(ctx.settings.namePrefix));
-    const client = await ctx.client();
-    const limit = opts.limit ?? 20;
-    const rows: Record<string, unknown>[] = [];
-    for await (const w of client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {
-      const attrs = w.typedSearchAttributes;
-      rows.push({
-        id: w.workflowId,
-        runId: w.runId,
-        type: w.type,
-        kind: attrs.get(PipelineKindKey) ?? '',
-        connection: attrs.get(ConnectionIdKey) ?? '',
-        status: w.status.name.toLowerCase(),
-        started: w.startTime.toISOString(),
-        closed: w.closeTime?.toISOString() ?? '',
-      });
-      if (rows.length >= limit) break;
-    }
+    const rows = await listRuns(await ctx.client(), query, opts.limit ?? 20);
     if (opts.json) printJson(rows);
-    else printTable(rows, ['id', 'kind', 'connection', 'status', 'started', 'closed']);
+    else printTable(rows as unknown as Record<string, unknown>[], ['id', 'kind', 'connection', 'status', 'started', 'closed']);
   });
 }

@@ -23,12 +23,14 @@ export const DEFAULT_CATCHUP_WINDOW = formatInterval(DEFAULT_CATCHUP_WINDOW_MS);
 
 /** Accepts a schedule id (`pull:shop:orders`) or a connection id (its first stream). */
 async function resolveId(ctx: CliContext, idOrConnection: string): Promise<string> {
-  if (idOrConnection.startsWith(`${ctx.settings.namePrefix}pull:`)) return idOrConnection;
+  if (idOrConnection.startsWith(`${ctx.settings.namePrefix}pull:`) || idOrConnection.startsWith(`${ctx.settings.namePrefix}pipeline:`)) return idOrConnection;
+  // A pipeline's id names its schedule too.
+  if (await ctx.store.pipelines.get(idOrConnection)) return `${ctx.settings.namePrefix}pipeline:${idOrConnection}`;
   const record = await ctx.store.get(idOrConnection);
   const stream = record ? getConnector(record.connectorId).capabilities.pull[0] : undefined;
   if (!record || !stream) {
     const hint = record ? '' : await connectionSuggestion(ctx.store, idOrConnection);
-    throw new CliError(`"${idOrConnection}" is neither a schedule id (pull:<connection>:<stream>) nor a pullable connection.${hint}`);
+    throw new CliError(`"${idOrConnection}" is neither a schedule id (pull:<connection>:<stream>, pipeline:<id>), a pipeline nor a pullable connection.${hint}`);
   }
   return scheduleId(record.id, stream, ctx.settings.namePrefix);
 }

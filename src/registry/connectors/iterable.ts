@@ -64,7 +64,7 @@ export const iterable = defineConnector({
     send: true,
     pull: [],
     trigger: false,
-    batch: { maxItems: ITERABLE_BULK_MAX_EVENTS, maxBytes: ITERABLE_BULK_MAX_BYTES, endpoint: 'POST /api/events/trackBulk' },
+    batch: { maxItems: ITERABLE_BULK_MAX_EVENTS, maxBytes: ITERABLE_BULK_MAX_BYTES, endpoint: 'POST /api/events/trackBulk', requestsPerSecond: ITERABLE_RATE_LIMITS['/api/events/trackBulk'] },
   },
   credentialCheck: 'GET /api/channels (a cheap read the key may call; Iterable has no documented whoami)',
   idempotency: {
@@ -123,7 +123,7 @@ export const iterable = defineConnector({
   notes: [
     'A key works only against its own data center; EU keys fail with BadApiKey on the US host.',
     'Errors come in a 200-style envelope {"msg","code","params"}; branch on code (BadApiKey, BadParams, RateLimitExceeded).',
-    `Rate limits are per endpoint and per project (${ITERABLE_SWAGGER}): /api/events/track 2,000 req/s (what sends use, and the policy), /api/events/trackBulk 10 req/s (batches: pace them yourself, the policy does not), /api/channels 100 req/s (the connection test). The 2,000/s is shared with every other integration of the project.`,
+    `Rate limits are per endpoint and per project (${ITERABLE_SWAGGER}): /api/events/track 2,000 req/s (what sends use, and the policy), /api/events/trackBulk 10 req/s (pipelines' batches go to a queue of their own held to it), /api/channels 100 req/s (the connection test). The 2,000/s is shared with every other integration of the project.`,
     `A batch (sendBatch, POST /api/events/trackBulk) carries up to ${ITERABLE_BULK_MAX_EVENTS.toLocaleString('en-US')} events and ${ITERABLE_BULK_MAX_BYTES.toLocaleString('en-US')} bytes. Iterable reports failures by email or userId (malformed, not found, GDPR-forgotten) and by disallowed event name, so every message with a failed identifier fails. Bulk events are processed separately from track: keep one endpoint per stream of events, or their order is lost.`,
   ],
 });

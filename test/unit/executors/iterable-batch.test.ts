@@ -32,10 +32,10 @@ function replyBulk(status: number, body: unknown, headers: Record<string, string
 
 describe('iterable sendBatch: POST /api/events/trackBulk', () => {
   test('the registry declares the batch endpoint and its limits; its rate (10/s) is trackBulk\'s, not the policy\'s', () => {
-    expect(iterable.capabilities.batch).toEqual({ maxItems: 1_000, maxBytes: 4_000_000, endpoint: 'POST /api/events/trackBulk' });
+    expect(iterable.capabilities.batch).toEqual({ requestsPerSecond: 10, maxItems: 1_000, maxBytes: 4_000_000, endpoint: 'POST /api/events/trackBulk' });
     expect([ITERABLE_BULK_MAX_EVENTS, ITERABLE_BULK_MAX_BYTES]).toEqual([1_000, 4_000_000]);
     expect(ITERABLE_RATE_LIMITS['/api/events/trackBulk']).toBe(10);
-    expect(iterable.notes!.some((n) => n.includes('trackBulk 10 req/s') && n.includes('pace them yourself'))).toBe(true);
+    expect(iterable.notes!.some((n) => n.includes('trackBulk 10 req/s') && n.includes('a queue of their own held to it'))).toBe(true);
     expect(typeof iterableExecutor.sendBatch).toBe('function');
   });
 
