@@ -120,6 +120,25 @@ async function answerOf<B>(conn: LoadedConnection, call: () => Promise<Connector
   }
 }
 
+/** One executor answer counted (src/metrics): 'ok', or its error code as the executor gave it (before the ambiguity guard). */
+export function counted<R extends ConnectorResponse<unknown>>(conn: LoadedConnection, res: R): R {
+  const labels = { connector: conn.record.connectorId, connection: conn.record.id };
+  conn.metrics.providerAnswer(labels, res.ok ? 'ok' : (res.error?.code ?? 'invalid_response'));
+  return res;
+}
+
+/**
+ * One step of the circuit breaker (a check or an outcome), with the state it moved to counted:
+ * the breaker is synchronous, so reading its state around the step sees this step's change alone.
+ */
+function breakerStep<T>(breakers: CircuitBreakers, conn: LoadedConnection, step: () => T): T {
+  const before = breakers.state(conn.record.id);
+  const result = step();
+  const after = breakers.state(conn.record.id);
+  if (after !== before) conn.metrics.circuitChanged({ connector: conn.record.connectorId, connection: conn.record.id }, after);
+  return result;
+}
+
 /**
  * Runs one provider call behind the connection's circuit breaker and returns the successful answer,
  * or throws the Temporal failure. `delivers` names what a non-idempotent call delivers (a message, a
@@ -138,23 +157,25 @@ export async function guardedCall<B>(
 ): Promise<ConnectorResponse<B> & { body: B }> {
   const key = conn.record.id;
   const maxRetryDelayMs = conn.policy.retry.maximumIntervalMs;
-  const openMs = breakers.openFor(key);
+  const openMs = breakerStep(breakers, conn, () => breakers.openFor(key));
   if (openMs > 0) {
     // The breaker's own pause (finite, set by the policy's circuit): not clamped to the retry interval.
     throw failureFromConnectorError(
       connectorError('circuit_open', `${conn.connector.name} failed repeatedly for "${key}"; pausing calls for ${Math.ceil(openMs / 1000)} s`, { retryAfterMs: openMs }),
     );
   }
-  const res = await withHeartbeats(() => withSlot(conn, () => answerOf(conn, call)));
+  // Counted inside the slot: only calls that reached the executor are answers (a call refused for
+  // want of a slot is the engine's own rate_limited, not the provider's).
+  const res = await withHeartbeats(() => withSlot(conn, async () => counted(conn, await answerOf(conn, call))));
   const r = redactor(secretsOf(conn.record.connectorId, conn.config));
   if (!res.ok || res.body === null) {
     const raw = res.error ?? connectorError('invalid_response', `${conn.connector.name} gave no answer`);
     const guarded = delivers ? ambiguityGuard(raw, conn.connector.idempotency.supported, delivers, res.status) : raw;
     const error = { ...guarded, message: r.text(String(guarded.message ?? '')) };
-    breakers.record(key, error.retryable && error.code !== 'rate_limited' ? 'retryable_failure' : 'other', conn.policy.circuit);
+    breakerStep(breakers, conn, () => breakers.record(key, error.retryable && error.code !== 'rate_limited' ? 'retryable_failure' : 'other', conn.policy.circuit));
     throw failureFromConnectorError(error, { status: res.status }, { maxRetryDelayMs });
   }
-  breakers.record(key, 'success', conn.policy.circuit);
+  breakerStep(breakers, conn, () => breakers.record(key, 'success', conn.policy.circuit));
   const body = r.deepIfNeeded(res.body);
   if ((opts.body ?? 'returned') === 'returned' && jsonDepth(body, MAX_RESULT_DEPTH) > MAX_RESULT_DEPTH) {
     throw failureFromConnectorError(

@@ -9,6 +9,7 @@ import { connectionRate, type ConnectionRate } from '../src/policies/connection-
 import type { Leases } from '../src/policies/leases.js';
 import type { ConnectorPolicy } from '../src/policies/types.js';
 import { getConnector, type Connector } from '../src/registry/index.js';
+import { NO_METRICS, type EngineMetrics } from '../src/metrics/registry.js';
 import type { ActivityDeps } from './deps.js';
 import { failureFromError } from './failures.js';
 
@@ -22,6 +23,8 @@ export interface LoadedConnection {
   rate: ConnectionRate;
   /** Where the key's in-flight slots are held, when the provider caps them. */
   leases: Leases | undefined;
+  /** The worker's counters, carried here so that guardedCall, which every call goes through, can count answers. */
+  metrics: EngineMetrics;
 }
 
 export function policyFor(connectorId: string, deps: Pick<ActivityDeps, 'policyOverrides'>): ConnectorPolicy {
@@ -72,7 +75,7 @@ export async function loadConnection(deps: ActivityDeps, connectionId: string): 
     callOptions.firstAttemptAtMs = ctx.info.scheduledTimestampMs;
   }
   const rate = connectionRate(connector, policy, config!, deps.env ?? process.env);
-  return { record, connector, policy, config: config!, callOptions, rate, leases: deps.leases };
+  return { record, connector, policy, config: config!, callOptions, rate, leases: deps.leases, metrics: deps.metrics ?? NO_METRICS };
 }
 
 function currentContext(): Context | undefined {
