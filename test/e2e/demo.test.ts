@@ -1,7 +1,8 @@
 // `npm start` (`pipeline demo`) beside a Temporal server someone else runs (`pipeline dev --sandbox`,
 // here the test server through TEMPORAL_ADDRESS): it keeps to its own task queues, connections and
 // data, leaves the other stack's `demo-*` connections alone, counts what it pulled (not what the files
-// hold from earlier runs), and on Ctrl-C cancels the syncs it started, quickly, giving the terminal back.
+// hold from earlier runs), serves the web console over its own connections and prints its link, and
+// on Ctrl-C cancels the syncs it started, quickly, giving the terminal back.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,8 @@ afterAll(async () => {
   await ctx?.close();
 });
 
+const CONSOLE_URL = /^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43}$/;
+
 const env = () => ({ PIPELINE_HOME: home, PIPELINE_CONNECTIONS_FILE: join(home, 'connections.json'), PIPELINE_DATA_DIR: join(home, 'data'), PIPELINE_NAME_PREFIX: '' });
 
 async function demoRuns(status: string): Promise<number> {
@@ -40,8 +43,9 @@ describe('npm start beside another stack', () => {
     const before = await readFile(join(home, 'connections.json'), 'utf8');
     const r = await runCli(ctx, ['demo', '--records', '300', '--latency', '0', '--exit', '--json'], env());
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { syncs: { recordsPulled: number; recordsStored: number; workflowId: string; file: string }[] };
+    const out = JSON.parse(r.stdout) as { console: string; syncs: { recordsPulled: number; recordsStored: number; workflowId: string; file: string }[] };
     expect(out.syncs).toHaveLength(3);
+    expect(out.console).toMatch(CONSOLE_URL);
     for (const s of out.syncs) {
       expect(s.recordsPulled).toBe(300);
       expect(s.workflowId).toMatch(/^demo-[0-9a-f]{6}-pull:demo-(shopify|stripe|mailchimp):/);
@@ -58,6 +62,10 @@ describe('npm start beside another stack', () => {
     expect(r.stdout).toMatch(/A Temporal server is already running at .*: this demo runs beside what is there/);
     expect(r.stdout).toMatch(/^600 records pulled in /m);
     expect(r.stdout).toMatch(/Shopify orders\s+200 records \(\d+ pages?, sandbox\)/);
+    // The console's link, with its token: as soon as it is up, and in the summary next to the Web UI's.
+    const links = [...r.stdout.matchAll(/^Pipeline console: (\S+)$/gm)].map((m) => m[1]);
+    expect(links).toHaveLength(2);
+    for (const link of links) expect(link).toMatch(CONSOLE_URL);
   }, 180_000);
 
   test('Ctrl-C while syncing cancels what the demo started and stops within seconds', async () => {
@@ -73,5 +81,25 @@ describe('npm start beside another stack', () => {
     expect(ended.stderr).toMatch(/Stopping: cancelling the 3 syncs this demo started/);
     expect(await demoRuns('Running')).toBe(0);
     expect(await demoRuns('Canceled')).toBeGreaterThanOrEqual(3);
+  }, 180_000);
+
+  test('while it runs, its console answers with the demo\'s own connections, not the other stack\'s', async () => {
+    const run = startCli(ctx, ['demo', '--records', '3000', '--latency', '100'], env());
+    try {
+      await run.waitFor(/^Pipeline console: /m, 90_000);
+      const link = /^Pipeline console: (\S+)$/m.exec(run.stdout())?.[1] ?? '';
+      expect(link).toMatch(CONSOLE_URL);
+      const { origin, hash } = new URL(link);
+      const token = hash.slice('#token='.length);
+      expect((await fetch(`${origin}/api/connections`)).status).toBe(401);
+      await run.waitFor(/Mailchimp members: sandbox provider/, 30_000);
+      const answer = await fetch(`${origin}/api/connections`, { headers: { 'x-console-token': token } });
+      expect(answer.status).toBe(200);
+      const { connections } = (await answer.json()) as { connections: { id: string; sandboxUrl: string }[] };
+      expect(connections.map((c) => c.id)).toEqual(expect.arrayContaining(['demo-mailchimp', 'demo-shopify', 'demo-stripe']));
+      expect(connections.find((c) => c.id === 'demo-stripe')?.sandboxUrl).not.toBe(OTHER_STACK.connections['demo-stripe'].baseUrlOverride);
+    } finally {
+      expect((await run.stop('SIGINT')).code).toBe(130);
+    }
   }, 180_000);
 });
