@@ -1,6 +1,6 @@
 // Braze REST API: POST /users/track (attributes, events, purchases) on the customer's instance, one
 // message at a time (send) or several messages' objects in one request (sendBatch).
-// Facts (shared/docs/providers.md §13; limits and quotes in src/registry/connectors/braze.ts):
+// Facts, limits and quotes, with sources: src/registry/connectors/braze.ts. Pages this file follows:
 // https://www.braze.com/docs/api/endpoints/user_data/post_user_track/ ,
 // https://www.braze.com/docs/api/errors/ , https://www.braze.com/docs/api/api_limits/ ,
 // https://www.braze.com/docs/api/endpoints/export/custom_events/get_custom_events/

@@ -1,6 +1,6 @@
 // Databricks SQL Statement Execution API 2.0: run one (parameterised) statement on a SQL warehouse and
 // follow it to its end. Trigger only: the registry declares no `send`.
-// Facts (shared/docs/providers.md §21):
+// Facts and sources: src/registry/connectors/databricks.ts. Pages this file follows:
 //   https://docs.databricks.com/api/workspace/statementexecution/executestatement
 //   https://docs.databricks.com/api/workspace/statementexecution/getstatement
 //   (also as markdown: https://docs.databricks.com/api/statement-execution/v1/get-statement-result.md)

@@ -1,5 +1,5 @@
 // Fivetran REST API: trigger a connection sync, then read the connection to follow it.
-// Facts (shared/docs/providers.md §18):
+// Facts and sources: src/registry/connectors/fivetran.ts. Pages this file follows:
 //   https://fivetran.com/docs/rest-api/api-reference/connections/sync-connection
 //   https://fivetran.com/docs/rest-api/api-reference/connections/connection-details
 //   https://fivetran.com/docs/rest-api/api-reference/account/get-account-info (why /v1/account/info and

@@ -1,5 +1,5 @@
 // Hightouch REST API (api.hightouch.com/api/v1): trigger a sync, then follow the sync run it started.
-// Facts (shared/docs/providers.md §19):
+// Facts and sources: src/registry/connectors/hightouch.ts. Pages this file follows:
 //   https://hightouch.com/docs/developer-tools/api-guide
 //   https://hightouch.com/docs/api-reference (TriggerRun, TriggerRunCustom, ListSyncRuns, ListSync)
 // The run-status path and enum were checked against Hightouch's published OpenAPI (ListSyncRuns:

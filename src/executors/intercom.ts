@@ -1,5 +1,5 @@
 // Intercom REST API: data events (POST /events) and contacts (POST /contacts).
-// Facts (shared/docs/providers.md §8):
+// Facts and sources: src/registry/connectors/intercom.ts. Pages this file follows:
 // https://developers.intercom.com/docs/references/rest-api/api.intercom.io/data-events/createdataevent ,
 // https://developers.intercom.com/docs/references/rest-api/api.intercom.io/contacts/createcontact ,
 // https://developers.intercom.com/docs/references/rest-api/errors/error-codes ,

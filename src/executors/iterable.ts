@@ -1,6 +1,6 @@
 // Iterable Events API: POST /api/events/track, one custom event per send; POST /api/events/trackBulk,
 // several per sendBatch.
-// Facts (shared/docs/providers.md §10; limits and quotes in src/registry/connectors/iterable.ts):
+// Facts, limits and quotes, with sources: src/registry/connectors/iterable.ts. Pages this file follows:
 // https://api.iterable.com/api/docs#events_track , https://api.iterable.com/api/docs#events_trackBulk ,
 // https://support.iterable.com/hc/en-us/articles/41044692130196-Getting-Started-with-Iterable-s-API ,
 // https://support.iterable.com/hc/en-us/articles/204780579-API-Overview-and-Sample-Payloads

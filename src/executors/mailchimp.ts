@@ -1,5 +1,6 @@
 // Mailchimp Marketing API: audience members, sorted by last_changed, paged by offset.
-// Facts (shared/docs/providers.md §16): https://mailchimp.com/developer/marketing/docs/fundamentals/ ,
+// Facts and sources: src/registry/connectors/mailchimp.ts. Pages this file follows:
+// https://mailchimp.com/developer/marketing/docs/fundamentals/ ,
 // https://mailchimp.com/developer/marketing/api/list-members/list-members-info/ ,
 // https://mailchimp.com/developer/marketing/api/lists/get-list-info/
 import { z } from 'zod';

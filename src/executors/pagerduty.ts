@@ -1,5 +1,6 @@
 // PagerDuty Events API v2: trigger, acknowledge and resolve alerts; routing_key in the body.
-// Facts (shared/docs/providers.md §4): https://developer.pagerduty.com/docs/events-api-v2/overview/ ,
+// Facts and sources: src/registry/connectors/pagerduty.ts. Pages this file follows:
+// https://developer.pagerduty.com/docs/events-api-v2/overview/ ,
 // https://developer.pagerduty.com/docs/events-api-v2/trigger-events/ ,
 // https://developer.pagerduty.com/docs/events-api-v2/acknowledge-events/ ,
 // https://developer.pagerduty.com/docs/events-api-v2/resolve-events/

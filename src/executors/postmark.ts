@@ -1,5 +1,6 @@
 // Postmark Email API: one email per send through POST /email, server token in a header.
-// Facts (shared/docs/providers.md §7): https://postmarkapp.com/developer/api/overview ,
+// Facts and sources: src/registry/connectors/postmark.ts. Pages this file follows:
+// https://postmarkapp.com/developer/api/overview ,
 // https://postmarkapp.com/developer/api/email-api , https://postmarkapp.com/developer/api/server-api ,
 // https://postmarkapp.com/support/article/1125-custom-metadata-faq
 import { z } from 'zod';

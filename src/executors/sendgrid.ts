@@ -1,5 +1,6 @@
 // Twilio SendGrid Mail Send v3: one email (one personalization) per send, plain or dynamic template.
-// Facts (shared/docs/providers.md §6): https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send ,
+// Facts and sources: src/registry/connectors/sendgrid.ts. Pages this file follows:
+// https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send ,
 // https://www.twilio.com/docs/sendgrid/api-reference/api-key-permissions/retrieve-a-list-of-scopes-for-which-this-user-has-access ,
 // https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/rate-limits ,
 // https://www.twilio.com/docs/sendgrid/api-reference/mail-send/errors

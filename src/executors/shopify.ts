@@ -1,5 +1,6 @@
 // Shopify Admin REST: orders, paged through the Link header's page_info cursor.
-// Facts (shared/docs/providers.md §14): https://shopify.dev/docs/api/admin-rest/usage/pagination ,
+// Facts and sources: src/registry/connectors/shopify.ts. Pages this file follows:
+// https://shopify.dev/docs/api/admin-rest/usage/pagination ,
 // https://shopify.dev/docs/api/admin-rest/usage/rate-limits ,
 // https://shopify.dev/docs/api/admin-rest/latest/resources/accessscope ,
 // https://shopify.dev/docs/api/usage/access-scopes , https://shopify.dev/docs/api/usage/versioning

@@ -1,5 +1,6 @@
 // Slack incoming webhooks: the message JSON is POSTed to the secret webhook URL.
-// Facts (shared/docs/providers.md §1): https://api.slack.com/messaging/webhooks ,
+// Facts and sources: src/registry/connectors/slack.ts. Pages this file follows:
+// https://api.slack.com/messaging/webhooks ,
 // https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks ,
 // https://docs.slack.dev/reference/block-kit/blocks , https://docs.slack.dev/apis/web-api/rate-limits
 import { z } from 'zod';

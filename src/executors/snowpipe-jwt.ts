@@ -1,5 +1,6 @@
 // Snowflake key-pair JWTs for the Snowpipe REST API, signed here with `jose` (RS256).
-// Facts (shared/docs/providers.md §17): https://docs.snowflake.com/en/developer-guide/sql-api/authenticating ,
+// Facts and sources: src/registry/connectors/snowpipe.ts. Pages this file follows:
+// https://docs.snowflake.com/en/developer-guide/sql-api/authenticating ,
 // https://docs.snowflake.com/en/user-guide/key-pair-auth ,
 // https://docs.snowflake.com/en/user-guide/data-load-snowpipe-rest-apis
 //   iss = <ACCOUNT>.<USER>.SHA256:<base64 SHA-256 of the DER SubjectPublicKeyInfo>

@@ -1,5 +1,5 @@
 // Snowflake Snowpipe REST API: ask a pipe to load staged files (insertFiles), with key-pair JWT auth.
-// Facts (shared/docs/providers.md §17):
+// Facts and sources: src/registry/connectors/snowpipe.ts. Pages this file follows:
 //   https://docs.snowflake.com/en/user-guide/data-load-snowpipe-rest-apis
 //   https://docs.snowflake.com/en/user-guide/data-load-snowpipe-rest-overview
 //   https://docs.snowflake.com/en/developer-guide/sql-api/authenticating

@@ -1,5 +1,6 @@
 // Stripe: charges, newest first, paged with starting_after while has_more.
-// Facts (shared/docs/providers.md §15): https://docs.stripe.com/api/charges/list ,
+// Facts and sources: src/registry/connectors/stripe.ts. Pages this file follows:
+// https://docs.stripe.com/api/charges/list ,
 // https://docs.stripe.com/api/pagination , https://docs.stripe.com/error-handling
 import { z } from 'zod';
 import type { ConnectorExecutor, ConnectorResponse, PullPage, PullRequest, SourceRecord } from '../core/envelope.js';

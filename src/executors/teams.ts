@@ -1,7 +1,8 @@
 // Microsoft Teams webhooks: Power Automate Workflows (current) and the Microsoft 365 connector
 // ("legacy", which Microsoft says is nearing deprecation). Both take a POSTed JSON card; the URL (its
 // sig= parameter) is the secret.
-// Facts (shared/docs/providers.md §2 and the header of src/registry/connectors/teams.ts):
+// Facts and sources: src/registry/connectors/teams.ts, whose header settles which card format each
+// kind of URL gets (Microsoft's pages disagree). Pages this file follows:
 // https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/add-incoming-webhook ,
 // https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using ,
 // https://devblogs.microsoft.com/microsoft365dev/retirement-of-office-365-connectors-within-microsoft-teams/

@@ -1,5 +1,6 @@
 // Twilio Programmable Messaging: SMS/MMS through the 2010-04-01 Messages resource, form-encoded.
-// Facts (shared/docs/providers.md §5): https://www.twilio.com/docs/messaging/api/message-resource ,
+// Facts and sources: src/registry/connectors/twilio.ts. Pages this file follows:
+// https://www.twilio.com/docs/messaging/api/message-resource ,
 // https://www.twilio.com/docs/iam/api/account , https://www.twilio.com/docs/iam/api-keys ,
 // https://www.twilio.com/docs/usage/twilios-response , https://www.twilio.com/docs/api/errors
 import { z } from 'zod';

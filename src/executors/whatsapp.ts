@@ -1,5 +1,6 @@
 // WhatsApp Business, Meta Cloud API: text and template messages from one business phone number.
-// Facts (shared/docs/providers.md §3): https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages ,
+// Facts and sources: src/registry/connectors/whatsapp.ts. Pages this file follows:
+// https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages ,
 // https://developers.facebook.com/docs/whatsapp/cloud-api/reference/phone-numbers ,
 // https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes ,
 // https://developers.facebook.com/docs/whatsapp/throughput ; Graph API versions and their end dates:

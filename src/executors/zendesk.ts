@@ -1,5 +1,5 @@
 // Zendesk Support Ticketing API: create one ticket per send, with an Idempotency-Key.
-// Facts (shared/docs/providers.md §9):
+// Facts and sources: src/registry/connectors/zendesk.ts. Pages this file follows:
 // https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#create-ticket ,
 // https://developer.zendesk.com/api-reference/ticketing/introduction/#idempotency ,
 // https://developer.zendesk.com/api-reference/introduction/security-and-auth/ ,

@@ -1,5 +1,5 @@
 // Mailchimp Marketing API emulator: /3.0/ping, /3.0/lists/{id} and /3.0/lists/{id}/members with
-// offset paging. Behaviour follows shared/docs/providers.md §16 and
+// offset paging. Behaviour follows the facts in src/registry/connectors/mailchimp.ts and
 // https://mailchimp.com/developer/marketing/api/list-members/list-members-info/ ,
 // https://mailchimp.com/developer/marketing/docs/errors/ ,
 // https://mailchimp.com/developer/marketing/api/lists/get-list-info/ ,

@@ -1,5 +1,5 @@
 // Shopify Admin REST emulator: access_scopes.json, shop.json and orders.json with page_info cursors
-// in the Link header. Behaviour follows shared/docs/providers.md §14 and
+// in the Link header. Behaviour follows the facts in src/registry/connectors/shopify.ts and
 // https://shopify.dev/docs/api/admin-rest/usage/pagination ,
 // https://shopify.dev/docs/api/admin-rest/usage/rate-limits ,
 // https://shopify.dev/docs/api/admin-rest/latest/resources/order (orders.json, orders/count.json) ,

@@ -1,6 +1,6 @@
 // Stripe emulator: GET /v1/balance, GET /v1/charges (newest first, created filters, cursor paging),
 // GET /v1/charges/{id}, GET /v1/events (the account's event log, newest first, 30 days back) and
-// GET /v1/events/{id}. Behaviour follows shared/docs/providers.md §15 and
+// GET /v1/events/{id}. Behaviour follows the facts in src/registry/connectors/stripe.ts and
 // https://docs.stripe.com/api/charges/list , https://docs.stripe.com/api/pagination ,
 // https://docs.stripe.com/api/events/list , https://docs.stripe.com/api/events/types ,
 // https://docs.stripe.com/rate-limits , https://docs.stripe.com/error-handling

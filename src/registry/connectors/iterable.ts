@@ -30,9 +30,11 @@
 //   reviewer for Iterable writes "There is no fixed limit on the number of records per request, but the
 //   maximum request size is 4MB." The engine caps a batch at 1,000 events and 4,000,000 bytes (the lower
 //   reading of 4 MB); a BatchTooLarge answer is payload_too_large.
-// - Rate: the connector's policy is per connection, not per endpoint, and runs at track's 2,000/s. A
-//   caller that sends batches must pace them to trackBulk's 10 calls/s per project itself; beyond that
-//   Iterable answers 429 (rate_limited, retried).
+// - Rate: the connector's policy is per connection, not per endpoint, and runs at track's 2,000/s.
+//   trackBulk's 10/s is declared apart (capabilities.batch.requestsPerSecond), so pipelines' batches
+//   are not sent at track's rate: they go to a task queue of their own (batchTaskQueue,
+//   src/temporal/task-queues.ts) that the worker keeps under 10/s (src/temporal/worker.ts). Other
+//   integrations of the project share that 10/s; beyond it Iterable answers 429 (rate_limited, retried).
 import { definePolicy } from '../../policies/types.js';
 import { defineConnector, type ConfigOf } from '../define.js';
 import { password, select } from '../fields.js';

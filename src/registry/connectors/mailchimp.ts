@@ -1,5 +1,5 @@
 // Mailchimp Marketing API, audience (list) members (pull source).
-// Facts (shared/docs/providers.md §16): https://mailchimp.com/developer/marketing/docs/fundamentals/ ,
+// Facts: https://mailchimp.com/developer/marketing/docs/fundamentals/ ,
 // https://mailchimp.com/developer/marketing/api/list-members/list-members-info/ ,
 // https://mailchimp.com/developer/marketing/api/lists/get-list-info/ ,
 // https://mailchimp.com/developer/marketing/docs/errors/ ,

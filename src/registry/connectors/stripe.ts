@@ -1,5 +1,5 @@
 // Stripe API, charges (pull source).
-// Facts (shared/docs/providers.md §15): https://docs.stripe.com/api/charges/list ,
+// Facts: https://docs.stripe.com/api/charges/list ,
 // https://docs.stripe.com/api/pagination , https://docs.stripe.com/rate-limits ,
 // https://docs.stripe.com/error-handling , https://docs.stripe.com/api-versions
 //

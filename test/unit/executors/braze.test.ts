@@ -1,7 +1,8 @@
 // Braze executor against MockAgent: GET /events/list as the credential check and POST /users/track on
-// the configured instance (providers.md §13), the 75-object limit enforced before sending, partial
-// success reported, fatal {message, errors} mapped. Braze publishes no machine-readable schema (see
-// shared/specs/SOURCES.md), so the body is checked field by field against the documented example.
+// the configured instance (facts: src/registry/connectors/braze.ts), the 75-object limit enforced
+// before sending, partial success reported, fatal {message, errors} mapped. Braze publishes no
+// machine-readable schema (see shared/specs/SOURCES.md), so the body is checked field by field against
+// the documented example.
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
 import { BRAZE_MAX_OBJECTS, brazeExecutor, brazeMessageSchema } from '../../../src/executors/braze.js';

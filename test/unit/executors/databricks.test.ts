@@ -1,5 +1,6 @@
-// Databricks executor against MockAgent (providers.md §21): statements on a SQL warehouse through the
-// Statement Execution API, PAT and OAuth M2M (token cached), state mapping, error_code in messages.
+// Databricks executor against MockAgent (facts: src/registry/connectors/databricks.ts): statements on a
+// SQL warehouse through the Statement Execution API, PAT and OAuth M2M (token cached), state mapping,
+// error_code in messages.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { CallOptions, TriggerRequest } from '../../../src/core/envelope.js';
 import { clearDatabricksTokenCache } from '../../../src/executors/databricks-oauth.js';

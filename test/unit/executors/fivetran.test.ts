@@ -1,6 +1,6 @@
-// Fivetran executor against MockAgent (providers.md §18): trigger a connection sync, follow it through
-// succeeded_at / failed_at / sync_state; the trigger body checked against Fivetran's own OpenAPI schema;
-// the per-connection budget of trial accounts.
+// Fivetran executor against MockAgent (facts: src/registry/connectors/fivetran.ts): trigger a
+// connection sync, follow it through succeeded_at / failed_at / sync_state; the trigger body checked
+// against Fivetran's own OpenAPI schema; the per-connection budget of trial accounts.
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { CallOptions, TriggerRequest } from '../../../src/core/envelope.js';
 import { fivetranExecutor, listFivetranConnections } from '../../../src/executors/fivetran.js';

@@ -1,5 +1,5 @@
-// Hightouch executor against MockAgent (providers.md §19): trigger by sync id or slug, follow the run
-// through ListSyncRuns (GET /api/v1/syncs/{syncId}/runs?runId=…).
+// Hightouch executor against MockAgent (facts: src/registry/connectors/hightouch.ts): trigger by sync
+// id or slug, follow the run through ListSyncRuns (GET /api/v1/syncs/{syncId}/runs?runId=…).
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { CallOptions, TriggerRequest } from '../../../src/core/envelope.js';
 import { clearHightouchSlugCache, hightouchExecutor } from '../../../src/executors/hightouch.js';

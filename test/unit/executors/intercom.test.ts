@@ -1,6 +1,6 @@
 // Intercom executor against MockAgent: GET /me, POST /events and POST /contacts on the regional host
-// (providers.md §8), error.list refinements, and the outgoing bodies checked against Intercom's own
-// OpenAPI schemas in ../shared/specs.
+// (facts: src/registry/connectors/intercom.ts), error.list refinements, and the outgoing bodies checked
+// against Intercom's own OpenAPI schemas in ../shared/specs.
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
 import { intercomExecutor, intercomMessageSchema, refineIntercomError } from '../../../src/executors/intercom.js';

@@ -1,6 +1,7 @@
 // Iterable executor against MockAgent: GET /api/channels as the credential check and POST
-// /api/events/track (providers.md §10), the {msg, code, params} envelope (errors inside a 200), the
-// event id fed by the idempotency key, and the body checked against Iterable's own Swagger schema.
+// /api/events/track (facts: src/registry/connectors/iterable.ts), the {msg, code, params} envelope
+// (errors inside a 200), the event id fed by the idempotency key, and the body checked against
+// Iterable's own Swagger schema.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';

@@ -1,5 +1,6 @@
 // Mailchimp executor against MockAgent: audience members paged by offset with the "<offset>:<total>"
-// cursor (providers.md §16). Mailchimp publishes no schema we may use (see shared/specs/SOURCES.md).
+// cursor (facts: src/registry/connectors/mailchimp.ts). Mailchimp publishes no schema we may use (see
+// shared/specs/SOURCES.md).
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { CallOptions, PullRequest } from '../../../src/core/envelope.js';

@@ -1,6 +1,6 @@
-// PagerDuty executor against MockAgent: Events API v2 enqueue with dedup_key plumbing (providers.md §4).
-// PagerDuty's own events schema has no licence we may use (shared/specs/SOURCES.md), so bodies are
-// checked field by field here.
+// PagerDuty executor against MockAgent: Events API v2 enqueue with dedup_key plumbing
+// (facts: src/registry/connectors/pagerduty.ts). PagerDuty's own events schema has no licence we may
+// use (shared/specs/SOURCES.md), so bodies are checked field by field here.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';

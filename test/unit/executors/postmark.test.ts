@@ -1,5 +1,6 @@
-// Postmark executor against MockAgent: POST /email and GET /server (providers.md §7). Postmark
-// publishes no machine-readable schema we may use (shared/specs/SOURCES.md), so bodies are checked here.
+// Postmark executor against MockAgent: POST /email and GET /server
+// (facts: src/registry/connectors/postmark.ts). Postmark publishes no machine-readable schema we may
+// use (shared/specs/SOURCES.md), so bodies are checked here.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';

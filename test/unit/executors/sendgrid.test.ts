@@ -1,5 +1,6 @@
-// SendGrid executor against MockAgent: Mail Send v3 and the scopes check (providers.md §6), the
-// outgoing bodies checked against SendGrid's own OpenAPI schema in ../shared/specs.
+// SendGrid executor against MockAgent: Mail Send v3 and the scopes check
+// (facts: src/registry/connectors/sendgrid.ts), the outgoing bodies checked against SendGrid's own
+// OpenAPI schema in ../shared/specs.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';

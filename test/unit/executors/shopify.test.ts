@@ -1,4 +1,5 @@
-// Shopify executor against MockAgent: orders.json paged through the Link header (providers.md §14).
+// Shopify executor against MockAgent: orders.json paged through the Link header
+// (facts: src/registry/connectors/shopify.ts).
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
 import { checkShopifyScopes, nextPageInfo, shopifyExecutor } from '../../../src/executors/shopify.js';

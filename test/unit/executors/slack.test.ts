@@ -1,5 +1,6 @@
-// Slack executor against MockAgent: incoming webhook POST, plain-text answers (providers.md §1).
-// Slack publishes no schema for incoming webhooks (shared/specs/SOURCES.md), so bodies are checked here.
+// Slack executor against MockAgent: incoming webhook POST, plain-text answers
+// (facts: src/registry/connectors/slack.ts). Slack publishes no schema for incoming webhooks
+// (shared/specs/SOURCES.md), so bodies are checked here.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
 import { slackExecutor } from '../../../src/executors/slack.js';

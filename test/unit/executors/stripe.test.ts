@@ -1,5 +1,6 @@
-// Stripe executor against MockAgent: /v1/charges paged with starting_after (providers.md §15), the
-// outgoing queries checked against Stripe's own OpenAPI schemas in ../shared/specs.
+// Stripe executor against MockAgent: /v1/charges paged with starting_after
+// (facts: src/registry/connectors/stripe.ts), the outgoing queries checked against Stripe's own OpenAPI
+// schemas in ../shared/specs.
 import { describe, expect, test } from 'vitest';
 import type { CallOptions, PullRequest } from '../../../src/core/envelope.js';
 import { stripeExecutor } from '../../../src/executors/stripe.js';

@@ -1,5 +1,6 @@
-// Teams executor against MockAgent: Workflows and legacy connector webhooks (providers.md §2).
-// Microsoft publishes no machine-readable schema for these webhooks (shared/specs/SOURCES.md).
+// Teams executor against MockAgent: Workflows and legacy connector webhooks
+// (facts: src/registry/connectors/teams.ts). Microsoft publishes no machine-readable schema for these
+// webhooks (shared/specs/SOURCES.md).
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
 import { TEAMS_MAX_MESSAGE_BYTES, teamsExecutor, teamsLegacyRateWindows, WebhookRateWindows } from '../../../src/executors/teams.js';

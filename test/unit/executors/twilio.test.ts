@@ -1,5 +1,6 @@
 // Twilio executor against MockAgent: form-encoded Messages create and the account check
-// (providers.md §5), the decoded form bodies checked against Twilio's own OpenAPI schema.
+// (facts: src/registry/connectors/twilio.ts), the decoded form bodies checked against Twilio's own
+// OpenAPI schema.
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
 import { twilioExecutor } from '../../../src/executors/twilio.js';

@@ -1,5 +1,6 @@
-// WhatsApp executor against MockAgent: Cloud API text and template sends (providers.md §3), the
-// outgoing bodies checked against Meta's own OpenAPI schema in ../shared/specs.
+// WhatsApp executor against MockAgent: Cloud API text and template sends
+// (facts: src/registry/connectors/whatsapp.ts), the outgoing bodies checked against Meta's own OpenAPI
+// schema in ../shared/specs.
 import { createHash } from 'node:crypto';
 import { describe, expect, test, vi } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';

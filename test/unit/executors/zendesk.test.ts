@@ -1,6 +1,7 @@
 // Zendesk executor against MockAgent: GET /api/v2/users/me.json and POST /api/v2/tickets.json with an
-// Idempotency-Key (providers.md §9). Zendesk publishes no schema we may use (see shared/specs/SOURCES.md),
-// so the ticket body is checked field by field against the documented example.
+// Idempotency-Key (facts: src/registry/connectors/zendesk.ts). Zendesk publishes no schema we may use
+// (see shared/specs/SOURCES.md), so the ticket body is checked field by field against the documented
+// example.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { CallOptions } from '../../../src/core/envelope.js';
