@@ -181,7 +181,15 @@ export function pipelineDeliverActivity(deps: ActivityDeps & { ledger?: Delivery
         );
         return items.map((_, i) => itemOutcome(res.body.items[i], res.status));
       }
-      const res = await guardedCall(breakers, conn, () => executor.send!(conn.config, items[0]!.message, { ...conn.callOptions, idempotencyKey: items[0]!.key }), 'record');
+      // One record version is one event: dated by its change time where it has one (Intercom's
+      // created_at), the same in every run and replay of it, so the provider's de-duplication holds.
+      const changedAt = items[0]!.updatedAt ? Date.parse(items[0]!.updatedAt) : Number.NaN;
+      const res = await guardedCall(
+        breakers,
+        conn,
+        () => executor.send!(conn.config, items[0]!.message, { ...conn.callOptions, idempotencyKey: items[0]!.key, ...(Number.isFinite(changedAt) ? { firstAttemptAtMs: changedAt } : {}) }),
+        'record',
+      );
       const body = res.body as { id?: unknown; messageId?: unknown; sid?: unknown } | null;
       const providerId = [body?.id, body?.messageId, body?.sid].find((v): v is string => typeof v === 'string');
       return [{ state: 'delivered', status: res.status, ...(providerId ? { providerId } : {}) }];

@@ -12,6 +12,8 @@ export interface SendInput {
   connectionId: string;
   message: unknown;
   idempotencyKey: string;
+  /** The first send's time under this key (see SendWorkflowInput); default: this activity's first attempt. */
+  firstAttemptAtMs?: number;
 }
 
 export interface SendResult {
@@ -32,7 +34,12 @@ export function sendActivity(deps: ActivityDeps) {
     const res = await guardedCall(
       breakers,
       conn,
-      () => executor.send!(conn.config, input.message, { ...conn.callOptions, idempotencyKey: input.idempotencyKey }),
+      () =>
+        executor.send!(conn.config, input.message, {
+          ...conn.callOptions,
+          idempotencyKey: input.idempotencyKey,
+          ...(input.firstAttemptAtMs !== undefined ? { firstAttemptAtMs: input.firstAttemptAtMs } : {}),
+        }),
       'message',
     );
     return { connectionId: conn.record.id, connectorId: conn.record.connectorId, status: res.status, latencyMs: res.latencyMs, response: res.body };

@@ -19,6 +19,7 @@ import {
   defineQuery,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -394,7 +395,8 @@ async function pullSlices(input: PullInput, state: PullState, onRunning: (n: num
     try {
       result = await Promise.race([...running.values()]);
     } catch (err) {
-      if (isCancellation(err)) {
+      // (patched: a run cancelled under the code before this waited for no slice.)
+      if (isCancellation(err) && patched('cancel-waits-for-slices')) {
         // The cancel reaches every running slice: wait until each has ended (rather than leave the
         // stragglers to be terminated with this run), and count what the finished ones read.
         for (const settled of await Promise.allSettled(running.values())) {

@@ -18,6 +18,12 @@ export interface SendWorkflowInput {
   /** The connector's message (see each executor's message schema). */
   message: unknown;
   idempotencyKey: string;
+  /**
+   * When the first send of this message under this key started (epoch ms; the client carries it
+   * from run to run). Executors that date the event (Intercom created_at) use it, so that a new
+   * attempt is the same event to the provider's de-duplication. Absent: this run's first attempt.
+   */
+  firstAttemptAtMs?: number;
 }
 
 const { planCall } = proxyLocalActivities<PipelineActivities>({
@@ -30,7 +36,12 @@ export async function sendWorkflow(input: SendWorkflowInput): Promise<SendResult
   const { send } = proxyActivities<PipelineActivities>(plan.activity);
   try {
     return await send.executeWithOptions({ ...plan.activity, summary: `send to ${plan.connectorName} via ${input.connectionId}` }, [
-      { connectionId: input.connectionId, message: input.message, idempotencyKey: input.idempotencyKey },
+      {
+        connectionId: input.connectionId,
+        message: input.message,
+        idempotencyKey: input.idempotencyKey,
+        ...(input.firstAttemptAtMs !== undefined ? { firstAttemptAtMs: input.firstAttemptAtMs } : {}),
+      },
     ]);
   } catch (err) {
     throw pipelineFailure(`Send to ${plan.connectorName} via "${input.connectionId}" failed`, err);

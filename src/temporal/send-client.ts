@@ -48,6 +48,12 @@ async function connectionFor(store: ConnectionStore, connectionId: string) {
 export { canonicalJson };
 
 export const MESSAGE_SHA256_MEMO = 'messageSha256';
+/**
+ * The memo field with the time (epoch ms) of the first send of this message under its key: a new
+ * attempt after a failed or maybe-delivered one carries it on, so that a provider that de-duplicates
+ * on the event's time (Intercom: event name, user and created_at) sees the same event again.
+ */
+export const FIRST_ATTEMPT_MEMO = 'firstAttemptAtMs';
 
 /** JSON with object keys sorted at every level: the same message always gives the same text. */
 /** sha256 (hex) of the message's canonical JSON: tells "the same message again" from "another message under a used key". */
@@ -65,6 +71,8 @@ export interface SendRunInfo {
   closeTime?: Date;
   /** The message fingerprint the run was started with; null when it recorded none (started before fingerprints) or it cannot be read (another codec key). */
   messageSha256: string | null;
+  /** When the first send of this message under this key started (epoch ms), where the run recorded it. */
+  firstAttemptAtMs?: number;
 }
 
 export interface StartedSend {
@@ -103,12 +111,14 @@ export async function describeSendRun(client: Client, workflowId: string, runId?
   try {
     const d = await handle.describe();
     const sha = d.memo?.[MESSAGE_SHA256_MEMO];
+    const first = d.memo?.[FIRST_ATTEMPT_MEMO];
     return {
       runId: d.runId,
       status: d.status.name,
       startTime: d.startTime,
       ...(d.closeTime ? { closeTime: d.closeTime } : {}),
       messageSha256: typeof sha === 'string' ? sha : null,
+      ...(typeof first === 'number' ? { firstAttemptAtMs: first } : {}),
     };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
@@ -173,6 +183,10 @@ export async function startSend(client: Client, store: ConnectionStore, opts: St
     const reason = await ambiguousFailureOf(client, workflowId, prior.runId);
     if (reason) throw new MaybeDeliveredError(workflowId, prior.runId, reason);
   }
+  // A new attempt at the same message under a used key is the same event as the first attempt: it
+  // keeps the first attempt's time (another message under the key is refused, below, unsent).
+  const firstAttemptAtMs =
+    prior && prior.messageSha256 === messageSha256 ? (prior.firstAttemptAtMs ?? prior.startTime?.getTime() ?? Date.now()) : Date.now();
   let handle: WorkflowHandleWithFirstExecutionRunId<typeof sendWorkflow>;
   try {
     handle = await startPipelineWorkflow<typeof sendWorkflow>(
@@ -181,11 +195,11 @@ export async function startSend(client: Client, store: ConnectionStore, opts: St
       {
         taskQueue: workflowTaskQueue(opts.namePrefix),
         workflowId,
-        args: [{ connectionId: record.id, message: opts.message, idempotencyKey }],
+        args: [{ connectionId: record.id, message: opts.message, idempotencyKey, firstAttemptAtMs }],
         // A running send with this key is joined; a finished one is refused unless it failed.
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        memo: { [MESSAGE_SHA256_MEMO]: messageSha256 },
+        memo: { [MESSAGE_SHA256_MEMO]: messageSha256, [FIRST_ATTEMPT_MEMO]: firstAttemptAtMs },
         staticSummary: `Send to ${connector.name} via ${record.id} (key ${idempotencyKey.slice(0, 60)})`,
       },
       { connectorId: record.connectorId, connectionId: record.id, kind: 'send' },

@@ -12,6 +12,7 @@ import { startDestinations, type Destinations } from '../../src/sandbox/destinat
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { startPipelineRun } from '../../src/temporal/pipeline-client.js';
 import type { PipelineResult } from '../../workflows/pipeline.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startTestWorker, temporalTestContext, type RunningWorker, type TemporalTestContext } from '../helpers/temporal.js';
 
 let ctx: TemporalTestContext;
@@ -19,6 +20,7 @@ let sandbox: Sandbox;
 let dest: Destinations;
 let worker: RunningWorker | undefined;
 let ledger: DeliveryLedger;
+let intercom: Receiver;
 
 const N = 600;
 
@@ -43,9 +45,16 @@ beforeAll(async () => {
   await add('engage', 'braze', dest.urls.braze, { restEndpoint: c.braze.restEndpoint, apiKey: 'env:PLT_BRAZE' });
   await add('engage-bad', 'braze', dest.urls.braze, { restEndpoint: c.braze.restEndpoint, apiKey: 'env:PLT_BRAZE_BAD' });
   await add('stream', 'kinesis', dest.urls.kinesis, { region: c.kinesis.region, streamName: c.kinesis.streamName, accessKeyId: c.kinesis.accessKeyId, secretAccessKey: 'env:PLT_AWS' });
+  // Intercom has no emulator of its own: a receiver that accepts every event (202, as Intercom does).
+  intercom = await startReceiver((_req, res) => {
+    res.writeHead(202);
+    res.end();
+  });
+  env.PLT_INTERCOM = 'dG9rOm' + 'i'.repeat(40);
+  await add('support', 'intercom', intercom.url, { accessToken: 'env:PLT_INTERCOM' });
   ledger = ledgerFor(ctx.sink);
   worker = await startTestWorker(ctx, {
-    connectors: ['shopify', 'stripe', 'mailchimp', 'segment', 'braze', 'kinesis'],
+    connectors: ['shopify', 'stripe', 'mailchimp', 'segment', 'braze', 'kinesis', 'intercom'],
     policyOverrides: { '*': { retry: { initialIntervalMs: 50, maximumIntervalMs: 500, maximumAttempts: 30 }, rate: { requestsPerSecond: 1000 } } },
   });
 });
@@ -53,6 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await ledger?.close();
+  await intercom?.close();
   await dest?.close();
   await sandbox?.close();
   await ctx?.close();
@@ -102,6 +112,23 @@ describe('Stripe charges → Segment batch (de-duplicating destination)', () => 
       const history = await ledger.history('charges-to-segment', id);
       expect(new Set(history.filter((h) => h.state === 'delivered').map((h) => h.version)).size).toBe(2);
     }
+  });
+});
+
+describe('Shopify orders → Intercom events (one call per record)', () => {
+  test('each event is dated by its order\'s change time (created_at), the same in every run and replay, so Intercom can drop a repeat', async () => {
+    await ctx.store.pipelines.add({
+      id: 'orders-to-intercom',
+      source: { connectionId: 'shop', stream: 'orders', from: 'pull' },
+      mapping: '{"type": "event", "eventName": "order-updated", "userId": $string(id)}',
+      destination: { connectionId: 'support' },
+    });
+    const r = await run('orders-to-intercom');
+    expect(r).toMatchObject({ records: N, delivered: N, dead: 0 });
+    const sent = intercom.requests.filter((q) => q.path === '/events').map((q) => JSON.parse(q.body) as { user_id: string; created_at: number });
+    expect(sent).toHaveLength(N);
+    const changedAt = new Map(sandbox.shopify.records().map((o) => [o.id, Math.floor(Date.parse(o.updatedAt) / 1000)]));
+    for (const e of sent) expect(e.created_at, e.user_id).toBe(changedAt.get(e.user_id));
   });
 });
 

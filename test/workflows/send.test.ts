@@ -24,6 +24,9 @@ beforeAll(async () => {
       res.end('ok');
     } else if (req.path.includes('/Messages.json')) {
       json(res, 201, { sid: `SM${'1b'.repeat(16)}`, status: 'queued' });
+    } else if (req.path === '/events') {
+      res.writeHead(202);
+      res.end();
     } else if (req.path === '/v2/enqueue') {
       const body = JSON.parse(req.body) as { dedup_key?: string };
       json(res, 202, { status: 'success', message: 'Event processed', dedup_key: body.dedup_key });
@@ -39,8 +42,10 @@ beforeAll(async () => {
   delete process.env.SEND_LATER_URL;
   await ctx.store.add({ id: 'alerts-later', connectorId: 'slack', baseUrlOverride: receiver.url, config: { webhookUrl: 'env:SEND_LATER_URL' } });
   await ctx.store.add({ id: 'oncall', connectorId: 'pagerduty', baseUrlOverride: receiver.url, config: { routingKey: 'env:SEND_PD_KEY' } });
+  process.env.SEND_INTERCOM_TOKEN = 'dG9rOm' + 'x'.repeat(40);
+  await ctx.store.add({ id: 'crm', connectorId: 'intercom', baseUrlOverride: receiver.url, config: { accessToken: 'env:SEND_INTERCOM_TOKEN' } });
   worker = await startTestWorker(ctx, {
-    connectors: ['slack', 'twilio', 'pagerduty'],
+    connectors: ['slack', 'twilio', 'pagerduty', 'intercom'],
     // Short request timeouts and fast retries: the tests provoke timeouts on purpose.
     policyOverrides: { '*': { timeouts: { requestMs: 300 }, retry: { initialIntervalMs: 50, maximumIntervalMs: 200, maximumAttempts: 4 }, rate: { requestsPerSecond: 100 } } },
   });
@@ -131,7 +136,7 @@ test('a run carries its message fingerprint in its memo (not the message); anoth
   expect(first).toMatchObject({ outcome: 'started', sameMessage: true, messageSha256: messageFingerprint({ text: 'Release 7 shipped' }) });
   await first.handle.result();
   const memo = (await first.handle.describe()).memo;
-  expect(memo).toEqual({ messageSha256: messageFingerprint({ text: 'Release 7 shipped' }) });
+  expect(memo).toEqual({ messageSha256: messageFingerprint({ text: 'Release 7 shipped' }), firstAttemptAtMs: expect.any(Number) });
   expect(JSON.stringify(memo)).not.toContain('Release 7');
 
   const same = await send('alerts', { text: 'Release 7 shipped' }, 'release-7');
@@ -160,4 +165,31 @@ test('a failed send leaves its key free: the next start is a new run naming the 
   expect(again).toMatchObject({ outcome: 'finished', sameMessage: true, run: { runId: retried.run.runId } });
   expect(again.previous).toBeUndefined();
   expect(hits(SLACK_PATH) - before).toBe(1);
+});
+
+test('a new attempt at an Intercom event after a timeout carries the first attempt\'s created_at, so Intercom can drop the duplicate', async () => {
+  const message = { type: 'event', eventName: 'placed-order', userId: '314159' };
+  const bodies = () => receiver.requests.filter((r) => r.path === '/events').map((r) => JSON.parse(r.body) as { created_at: number });
+  const before = bodies().length;
+  slowMs = 1_000;
+  try {
+    const first = await send('crm', message, 'order-placed-1');
+    const err = await first.handle.result().catch((e: unknown) => e);
+    expect(((err as WorkflowFailedError).cause as Error & { type?: string }).type).toBe('timeout');
+    await new Promise((r) => setTimeout(r, 1_200)); // the slow request lands at the receiver
+  } finally {
+    slowMs = 0;
+  }
+  // Seconds later, the forced new attempt: a new run, the same event time.
+  await new Promise((r) => setTimeout(r, 1_100));
+  const forced = await startSend(ctx.client, ctx.store, { connectionId: 'crm', message, idempotencyKey: 'order-placed-1', afterMaybeDelivered: true, namePrefix: ctx.namePrefix });
+  expect(forced.outcome).toBe('started');
+  await forced.handle.result();
+  const sent = bodies().slice(before);
+  expect(sent).toHaveLength(2);
+  expect(sent[1]!.created_at).toBe(sent[0]!.created_at);
+  // Another key is another event, dated now.
+  const other = await send('crm', message, 'order-placed-2');
+  await other.handle.result();
+  expect(bodies().at(-1)!.created_at).toBeGreaterThan(sent[0]!.created_at);
 });
