@@ -42,16 +42,22 @@ export async function applyQueueRates(service: WorkflowService, namespace: strin
     return { mode: 'per-connector', reason: 'PIPELINE_RATE_MODE=per-connector' };
   }
   try {
-    for (const q of queues) {
-      await service.updateTaskQueueConfig({
-        namespace,
-        identity,
-        taskQueue: q.taskQueue,
-        taskQueueType: ACTIVITY_QUEUE,
-        updateQueueRateLimit: { rateLimit: { requestsPerSecond: q.perKeyRps * QUEUE_LIMIT_KEYS }, reason: 'pipeline: guard above the per-key budgets' },
-        updateFairnessKeyRateLimitDefault: { rateLimit: { requestsPerSecond: q.perKeyRps }, reason: `pipeline: ${q.connectorId} budget per rate key` },
-      });
-    }
+    // All queues at once: each update is a write on the server (~100 ms), and one after the other
+    // they were most of a worker's start-up time (2.7 s for 24 queues).
+    const settled = await Promise.allSettled(
+      queues.map((q) =>
+        service.updateTaskQueueConfig({
+          namespace,
+          identity,
+          taskQueue: q.taskQueue,
+          taskQueueType: ACTIVITY_QUEUE,
+          updateQueueRateLimit: { rateLimit: { requestsPerSecond: q.perKeyRps * QUEUE_LIMIT_KEYS }, reason: 'pipeline: guard above the per-key budgets' },
+          updateFairnessKeyRateLimitDefault: { rateLimit: { requestsPerSecond: q.perKeyRps }, reason: `pipeline: ${q.connectorId} budget per rate key` },
+        }),
+      ),
+    );
+    const refused = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (refused) throw refused.reason;
     return { mode: 'per-key' };
   } catch (err) {
     if (setting === 'per-key') throw new Error(`PIPELINE_RATE_MODE=per-key, but the Temporal server refused per-key rate limits: ${(err as Error).message}`);
@@ -62,18 +68,18 @@ export async function applyQueueRates(service: WorkflowService, namespace: strin
 
 /** Removes per-key configuration so that the workers' per-connector limits apply again. */
 async function clearQueueRates(service: WorkflowService, namespace: string, identity: string, queues: readonly QueueRate[]): Promise<void> {
-  for (const q of queues) {
-    try {
-      await service.updateTaskQueueConfig({
-        namespace,
-        identity,
-        taskQueue: q.taskQueue,
-        taskQueueType: ACTIVITY_QUEUE,
-        updateQueueRateLimit: { reason: 'pipeline: per-connector mode' },
-        updateFairnessKeyRateLimitDefault: { reason: 'pipeline: per-connector mode' },
-      });
-    } catch {
-      // a server without the API has nothing to clear
-    }
-  }
+  await Promise.all(
+    queues.map((q) =>
+      service
+        .updateTaskQueueConfig({
+          namespace,
+          identity,
+          taskQueue: q.taskQueue,
+          taskQueueType: ACTIVITY_QUEUE,
+          updateQueueRateLimit: { reason: 'pipeline: per-connector mode' },
+          updateFairnessKeyRateLimitDefault: { reason: 'pipeline: per-connector mode' },
+        })
+        .catch(() => undefined), // a server without the API has nothing to clear
+    ),
+  );
 }

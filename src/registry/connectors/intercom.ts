@@ -67,7 +67,7 @@ export const intercom = defineConnector({
     // identified as a combination of ... the Workspace identifier, the Contact external identifier,
     // the Data Event name and the Data Event created time." "May" is not a promise, so this stays
     // unsupported; created_at is kept stable across retries so that the de-duplication can work.
-    note: 'Intercom has no idempotency header. It "may detect and ignore duplicate events", identified by workspace, contact, event name and created_at (not metadata); the engine keeps created_at the same on every retry of a send so that a retried event matches. Contacts are not de-duplicated: a second create answers 409.',
+    note: 'Intercom has no idempotency header. It "may detect and ignore duplicate events", identified by workspace, contact, event name and created_at (not metadata); the engine keeps created_at the same on every retry of a send and on a new attempt under its idempotency key (the time of its first attempt), and a pipeline dates each record version by its change time, so that a repeated event matches. Contacts are not de-duplicated: a second create answers 409.',
   },
   authMethods: [
     {
