@@ -101,6 +101,8 @@ export function normalize(lines: readonly string[], countsVary = false): string[
         .replace(/(127\.0\.0\.1|localhost):\d+/g, '<host>')
         .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>')
         .replace(/\b[0-9a-f]{32,}\b/g, '<hex>')
+        // A record version (a hash of the record's change time and content: the sandbox's records change with the clock).
+        .replace(/\b(?=[0-9]*[a-f])[0-9a-f]{10}\b/g, '<version>')
         .replace(/\d+\/s\b/g, '<rate>')
         .replace(/\s+$/, ''),
     )

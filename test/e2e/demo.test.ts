@@ -76,7 +76,7 @@ describe('npm start beside another stack', () => {
     while ((await demoRuns('Running')) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const stopAt = Date.now();
     const ended = await run.stop('SIGINT');
-    expect(ended.code).toBe(130);
+    expect(ended.code, ended.stderr).toBe(130);
     expect(Date.now() - stopAt).toBeLessThan(20_000);
     expect(ended.stderr).toMatch(/Stopping: cancelling the 3 syncs this demo started/);
     expect(await demoRuns('Running')).toBe(0);

@@ -149,10 +149,19 @@ export async function demoCommand(opts: DemoOptions): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await consoleServer?.close();
-    await stack.stop();
-    await sandbox?.close();
-    await destinations.close();
+    // Each part is stopped whatever the others do: a part that fails to close is said, and the
+    // command still ends with its own outcome (130 after Ctrl-C), not with that error.
+    const close = async (what: string, fn: () => Promise<unknown> | undefined) => {
+      try {
+        await fn();
+      } catch (err) {
+        process.stderr.write(`warning: stopping the ${what}: ${(err as Error).message}\n`);
+      }
+    };
+    await close('console', () => consoleServer?.close());
+    await close('worker and Temporal connection', () => stack.stop());
+    await close('sandbox providers', () => sandbox?.close());
+    await close('sandbox destinations', () => destinations.close());
   };
   // Ctrl-C while syncing: cancel the syncs this demo started (their watermarks stay where they were),
   // then stop the worker and the server in that order, and give the terminal back.

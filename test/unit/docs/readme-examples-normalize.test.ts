@@ -23,3 +23,7 @@ describe('README examples: normalize', () => {
     expect(normalize(exact!.expected)).not.toEqual(normalize(['Done: 3 records pulled in 3 pages']));
   });
 });
+
+test('a record version (10 hex digits, a letter among them) is blanked; record ids and counts are not', () => {
+  expect(normalize(['2026-12-02T15:13:32.407Z  c5d9885129  queued  5510000000842  1638'])).toEqual(['<time>  <version>  queued  5510000000842  1638']);
+});
