@@ -1,4 +1,5 @@
 // Pipelines: definitions (stored with the connections), mapping, versions and the delivery ledger.
+import { createSink } from '../sinks/index.js';
 import { JsonlSink } from '../sinks/jsonl.js';
 import { PostgresSink } from '../sinks/postgres.js';
 import type { Sink } from '../sinks/types.js';
@@ -11,6 +12,18 @@ export function ledgerFor(sink: Sink): DeliveryLedger {
   if (sink instanceof JsonlSink) return new JsonlLedger(sink.dataDir);
   if (sink instanceof PostgresSink) return new PostgresLedger({ connectionString: sink.options.connectionString, schema: sink.schema });
   throw new Error(`No delivery ledger for a ${sink.kind} sink`);
+}
+
+/** Opens the ledger beside the configured sink for the length of `fn` (a CLI command, a console request). */
+export async function withLedger<T>(settings: Parameters<typeof createSink>[0], fn: (ledger: DeliveryLedger) => Promise<T>): Promise<T> {
+  const sink = createSink(settings);
+  const ledger = ledgerFor(sink);
+  try {
+    return await fn(ledger);
+  } finally {
+    await ledger.close();
+    await sink.close();
+  }
 }
 
 export * from './types.js';

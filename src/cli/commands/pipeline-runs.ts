@@ -1,10 +1,9 @@
 // `pipeline pipelines run | status | dead | replay | deliveries`: running a pipeline, watching it, and
 // repairing what it could not deliver.
 import type { WorkflowHandle } from '@temporalio/client';
-import { ledgerFor } from '../../pipelines/index.js';
+import { withLedger as withSettingsLedger } from '../../pipelines/index.js';
 import type { DeliveryLedger } from '../../pipelines/ledger.js';
 import { REPLAYABLE_STATES, type DeliveryEntry } from '../../pipelines/types.js';
-import { createSink } from '../../sinks/index.js';
 import { followPipeline, pipelineWorkflowId, PipelineRunningError, startPipelineRun } from '../../temporal/pipeline-client.js';
 import { activityTaskQueue, workflowTaskQueue } from '../../temporal/task-queues.js';
 import type { PipelineMode, PipelineProgress, PipelineResult, pipelineWorkflow } from '../../../workflows/pipeline.js';
@@ -15,15 +14,8 @@ import { createPipelineProgressView } from '../pipeline-progress.js';
 import { noWorkerMessage, queuesWithoutPollers } from '../workers.js';
 import { requirePipeline } from './pipelines.js';
 
-async function withLedger<T>(ctx: CliContext, fn: (ledger: DeliveryLedger) => Promise<T>): Promise<T> {
-  const sink = createSink(ctx.settings);
-  const ledger = ledgerFor(sink);
-  try {
-    return await fn(ledger);
-  } finally {
-    await ledger.close();
-    await sink.close();
-  }
+function withLedger<T>(ctx: CliContext, fn: (ledger: DeliveryLedger) => Promise<T>): Promise<T> {
+  return withSettingsLedger(ctx.settings, fn);
 }
 
 export interface RunOptions {

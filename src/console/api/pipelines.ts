@@ -1,23 +1,15 @@
 // Pipelines, read-only: each definition with its delivery ledger's counts and last run, and the
 // records it could not deliver (dead, unknown, failed) with the destination's reason.
-import { ledgerFor } from '../../pipelines/index.js';
+import { withLedger as withSettingsLedger } from '../../pipelines/index.js';
 import type { DeliveryLedger } from '../../pipelines/ledger.js';
 import { REPLAYABLE_STATES } from '../../pipelines/types.js';
-import { createSink } from '../../sinks/index.js';
 import { CONNECTION_ID, type ConsoleDeps, type Route } from '../context.js';
 import { RequestError } from '../security.js';
 
 const MAX_DEAD = 200;
 
-async function withLedger<T>(deps: ConsoleDeps, fn: (ledger: DeliveryLedger) => Promise<T>): Promise<T> {
-  const sink = createSink(deps.settings);
-  const ledger = ledgerFor(sink);
-  try {
-    return await fn(ledger);
-  } finally {
-    await ledger.close();
-    await sink.close();
-  }
+function withLedger<T>(deps: ConsoleDeps, fn: (ledger: DeliveryLedger) => Promise<T>): Promise<T> {
+  return withSettingsLedger(deps.settings, fn);
 }
 
 export const pipelineRoutes: Route[] = [
