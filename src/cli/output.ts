@@ -78,6 +78,11 @@ export function formatInterval(ms: number): string {
   return out || `${ms}ms`;
 }
 
+/** "1,234": counts as people read them. */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
 /** "1 record", "2 records", "1,234 records". */
 export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? singular : pluralForm}`;

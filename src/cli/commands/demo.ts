@@ -19,7 +19,7 @@ import type { pullWorkflow, PullResult } from '../../../workflows/pull.js';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startLocalStack, workflowListUrl, workflowUrl } from '../local-stack.js';
 import { startStackConsole } from './console.js';
-import { color, displayPath, formatDuration, isInteractive, plural, printJson } from '../output.js';
+import { color, count, displayPath, formatDuration, isInteractive, plural, printJson } from '../output.js';
 import { createProgressView } from '../progress.js';
 
 export interface DemoOptions {
@@ -339,9 +339,9 @@ async function runDemoPipeline(
 
 function printPipeline(p: DemoPipeline): void {
   const out = process.stdout;
-  out.write(`\n${color.bold(`Pipeline ${p.id}`)}: ${p.from} → ${p.to}: ${plural(p.records, 'charge')} read, ${color.bold(`${p.delivered} delivered`)} in ${plural(p.requests, 'batch', 'batches')}, ${p.filtered} filtered out (under 250.00), ${p.dead} dead\n`);
+  out.write(`\n${color.bold(`Pipeline ${p.id}`)}: ${p.from} → ${p.to}: ${plural(p.records, 'charge')} read, ${color.bold(`${count(p.delivered)} delivered`)} in ${plural(p.requests, 'batch', 'batches')}, ${count(p.filtered)} filtered out (under 250.00), ${count(p.dead)} dead\n`);
   const l = p.ledger;
-  out.write(`  ledger: ${l.delivered ?? 0} delivered, ${l.filtered ?? 0} filtered, ${l.dead ?? 0} dead, ${l.unknown ?? 0} unknown -> ${displayPath(p.ledgerLocation)}\n`);
+  out.write(`  ledger: ${count(l.delivered ?? 0)} delivered, ${count(l.filtered ?? 0)} filtered, ${count(l.dead ?? 0)} dead, ${count(l.unknown ?? 0)} unknown -> ${displayPath(p.ledgerLocation)}\n`);
   out.write(`  again: pipeline pipelines run ${p.id} (delivers only what changed); pipeline pipelines show ${p.id}\n`);
 }
 

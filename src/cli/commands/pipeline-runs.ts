@@ -9,7 +9,7 @@ import { activityTaskQueue, workflowTaskQueue } from '../../temporal/task-queues
 import type { PipelineMode, PipelineProgress, PipelineResult, pipelineWorkflow } from '../../../workflows/pipeline.js';
 import { withContext, type CliContext } from '../context.js';
 import { failureReport, formatFailure } from '../failure.js';
-import { CliError, color, displayPath, formatDuration, plural, printJson, printTable } from '../output.js';
+import { CliError, color, count, displayPath, formatDuration, plural, printJson, printTable } from '../output.js';
 import { createPipelineProgressView } from '../pipeline-progress.js';
 import { noWorkerMessage, queuesWithoutPollers } from '../workers.js';
 import { requirePipeline } from './pipelines.js';
@@ -90,7 +90,7 @@ function printResult(r: PipelineResult, ms: number): void {
   w.write(`${r.dead ? `, ${color.red(`${r.dead} dead`)}` : ', 0 dead'}${r.unknown ? `, ${color.yellow(`${r.unknown} unknown`)}` : ''}${r.failed ? `, ${color.yellow(`${r.failed} failed (retried by the next run)`)}` : ''}`);
   w.write(`${r.filtered ? `, ${r.filtered} filtered out` : ''}${r.skipped ? `, ${r.skipped.toLocaleString('en-US')} already delivered` : ''} in ${plural(r.requests, 'request')} (${formatDuration(ms)})\n`);
   const l = r.ledger;
-  w.write(`  ledger: ${l.delivered ?? 0} delivered, ${l.dead ?? 0} dead, ${l.unknown ?? 0} unknown, ${l.failed ?? 0} failed in all (${displayPath(r.ledgerLocation)})\n`);
+  w.write(`  ledger: ${count(l.delivered ?? 0)} delivered, ${count(l.dead ?? 0)} dead, ${count(l.unknown ?? 0)} unknown, ${count(l.failed ?? 0)} failed in all (${displayPath(r.ledgerLocation)})\n`);
   for (const e of r.deadExamples) w.write(`  ${color.red('dead')}: ${e}\n`);
   if ((l.dead ?? 0) + (l.unknown ?? 0) > 0) w.write(color.dim(`  see them: pipeline pipelines dead ${r.pipelineId}; send them again after a fix: pipeline pipelines replay ${r.pipelineId}\n`));
 }
@@ -148,7 +148,7 @@ export async function pipelinesStatus(id: string, opts: { json?: boolean }): Pro
     } else {
       w.write(`${color.bold(id)} last run ${d.status.name.toLowerCase()} (${d.workflowId}, ${out.run!.startTime} → ${out.run!.closeTime ?? '?'})\n`);
     }
-    w.write(`  ledger: ${counts.delivered} delivered, ${counts.dead} dead, ${counts.unknown} unknown, ${counts.failed} failed, ${counts.filtered} filtered, ${counts.queued + counts.sending} in progress\n`);
+    w.write(`  ledger: ${count(counts.delivered)} delivered, ${count(counts.dead)} dead, ${count(counts.unknown)} unknown, ${count(counts.failed)} failed, ${count(counts.filtered)} filtered, ${count(counts.queued + counts.sending)} in progress\n`);
     w.write(`  watermark: ${out.watermark ?? 'none'}\n`);
   });
 }

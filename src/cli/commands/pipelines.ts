@@ -12,7 +12,7 @@ import { getConnector } from '../../registry/index.js';
 import { pipelineWorkflowId } from '../../temporal/pipeline-client.js';
 import { createPipelineSchedule, pipelineScheduleId, ScheduleError, type OverlapPolicyName } from '../../temporal/schedules.js';
 import { withContext, type CliContext } from '../context.js';
-import { CliError, color, displayPath, formatInterval, plural, printJson, printTable } from '../output.js';
+import { CliError, color, count, displayPath, formatInterval, plural, printJson, printTable } from '../output.js';
 import { didYouMean } from '../suggest.js';
 import { parseDurationOption, scheduleWhen } from './schedules.js';
 
@@ -286,7 +286,7 @@ export async function pipelinesShow(id: string, opts: { json?: boolean }): Promi
     w.write(`${color.bold(def.id)}: ${check.source?.name ?? '?'} ${def.source.stream} (${def.source.connectionId}${def.source.from === 'stored' ? ', stored records' : ''}) → ${check.destination?.name ?? '?'} (${def.destination.connectionId})\n`);
     if (def.note) w.write(`  ${def.note}\n`);
     w.write(`  delivery: ${check.destination?.batch ? `batches of up to ${check.destination.itemsPerCall} via ${check.destination.batch.endpoint}` : 'one call per record'}; ${out.guarantee}\n`);
-    w.write(`  ledger: ${counts.delivered} delivered, ${counts.dead} dead, ${counts.unknown} unknown, ${counts.failed} failed, ${counts.filtered} filtered (${displayPath(out.ledgerLocation)})\n`);
+    w.write(`  ledger: ${count(counts.delivered)} delivered, ${count(counts.dead)} dead, ${count(counts.unknown)} unknown, ${count(counts.failed)} failed, ${count(counts.filtered)} filtered (${displayPath(out.ledgerLocation)})\n`);
     w.write(`  watermark: ${out.watermark ?? 'none (the next run reads everything)'}; last run ${out.lastRunAt ?? 'never'}\n`);
     w.write(`  schedule: ${out.schedule ? `${out.schedule.id} ${out.schedule.paused ? color.yellow('paused') : color.green('active')}, ${out.schedule.when.join('; ')}${out.schedule.next ? `, next ${out.schedule.next}` : ''}` : 'none'}\n`);
     if (out.latestRun) w.write(`  latest run: ${out.latestRun.workflowId} ${out.latestRun.status.toLowerCase()} (started ${out.latestRun.startTime})\n`);
