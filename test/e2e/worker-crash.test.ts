@@ -58,6 +58,9 @@ async function expectExactlyOnce(connectionId: string, stream: string, expectedI
   expect(lines.length).toBe(expectedIds.length);
 }
 
+// Both syncs are one sequential cursor (52 pages would otherwise be sliced): its progress counts each
+// page as it lands, so "stopped mid-sync" is exact. Sliced syncs have their own crash test
+// (test/workflows/sync-edges.test.ts, "slices resume on their own when the worker goes away").
 test('a worker stopped mid-sync and then restarted: the sync completes, nothing lost or duplicated', async () => {
   const bundle = await workflowBundle();
   const make = () =>
@@ -67,7 +70,7 @@ test('a worker stopped mid-sync and then restarted: the sync completes, nothing 
     });
   const first = await make();
   const firstRun = first.run();
-  const handle = await startSync(ctx.client, ctx.store, { connectionId: 'shop', mode: 'full', pageSize: 50, namePrefix: ctx.namePrefix });
+  const handle = await startSync(ctx.client, ctx.store, { connectionId: 'shop', mode: 'full', pageSize: 50, sequential: true, namePrefix: ctx.namePrefix });
   const at = await waitForPages(handle.workflowId, 10);
   first.shutdown();
   await firstRun;
@@ -101,7 +104,7 @@ test('a worker process killed (SIGKILL) mid-sync: a new process finishes it, not
   };
 
   const a = spawnWorker();
-  const handle = await startSync(ctx.client, ctx.store, { connectionId: 'pay', mode: 'full', pageSize: 50, namePrefix: ctx.namePrefix });
+  const handle = await startSync(ctx.client, ctx.store, { connectionId: 'pay', mode: 'full', pageSize: 50, sequential: true, namePrefix: ctx.namePrefix });
   await waitForPages(handle.workflowId, 8, 90_000);
   a.kill('SIGKILL');
   await new Promise((r) => a.once('exit', r));

@@ -46,7 +46,8 @@ test('a scheduled run while a manual sync runs is skipped, and the reverse is re
   const streamId = syncWorkflowId(conn, 'charges', ctx.namePrefix);
   try {
     // 1. Manual first: the scheduled run is skipped.
-    const manual = await startSync(ctx.client, ctx.store, { connectionId: conn, mode: 'full', pageSize: 10, namePrefix: ctx.namePrefix });
+    // One sequential cursor of 20 pages at 150 ms (~3 s): still running when the scheduled run looks.
+    const manual = await startSync(ctx.client, ctx.store, { connectionId: conn, mode: 'full', pageSize: 10, sequential: true, namePrefix: ctx.namePrefix });
     await schedule.trigger();
     const skippedRun = await latestScheduledRun(schedule, 0);
     const skipped = (await ctx.client.workflow.getHandle(skippedRun).result()) as ScheduledPullResult;
