@@ -1,6 +1,7 @@
 // The console's guard as functions: token comparison, the host names it answers to, the order of
 // the checks (host, then token, then Origin for changes), body limits and validation, and the last
 // check that keeps a secret out of any answer.
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, test } from 'vitest';
@@ -8,6 +9,9 @@ import { z } from 'zod';
 import { ConnectionError } from '../../../src/connections/types.js';
 import { errorReply } from '../../../src/console/server.js';
 import { allowedHosts, checkRequest, leaksSecret, newToken, readJsonBody, RequestError, TOKEN_HEADER, tokenMatches } from '../../../src/console/security.js';
+
+// A fake Shopify-shaped token, made per run: what a request carried and no answer may hold.
+const FAKE_TOKEN = `shpat_FAKE${randomBytes(8).toString('hex')}`;
 
 const token = newToken();
 const hosts = allowedHosts('127.0.0.1', 8390);
@@ -129,15 +133,15 @@ describe('bodies', () => {
 describe('secrets stay out of answers', () => {
   test('a ciphertext or a secret the request carried is caught before it leaves', () => {
     expect(leaksSecret('{"a":"enc:v1:k1:AAAA:BBBB"}', [])).toBe(true);
-    expect(leaksSecret('{"message":"shpat_abcdef123"}', ['shpat_abcdef123'])).toBe(true);
-    expect(leaksSecret('{"message":"fine"}', ['shpat_abcdef123'])).toBe(false);
+    expect(leaksSecret(`{"message":"${FAKE_TOKEN}"}`, [FAKE_TOKEN])).toBe(true);
+    expect(leaksSecret('{"message":"fine"}', [FAKE_TOKEN])).toBe(false);
   });
 
   test('error messages are redacted of the request\'s secrets', () => {
-    const err = new ConnectionError('Invalid config: shpat_abcdef123 is not a domain', 'invalid_config', [{ field: 'shopDomain', message: 'shpat_abcdef123 is not a domain' }]);
-    const reply = errorReply(err, ['shpat_abcdef123']);
+    const err = new ConnectionError(`Invalid config: ${FAKE_TOKEN} is not a domain`, 'invalid_config', [{ field: 'shopDomain', message: `${FAKE_TOKEN} is not a domain` }]);
+    const reply = errorReply(err, [FAKE_TOKEN]);
     expect(reply.status).toBe(400);
-    expect(JSON.stringify(reply.body)).not.toContain('shpat_abcdef123');
+    expect(JSON.stringify(reply.body)).not.toContain(FAKE_TOKEN);
     expect(reply.body.fieldErrors).toEqual({ shopDomain: ['[REDACTED] is not a domain'] });
   });
 });

@@ -13,7 +13,8 @@ import { startConsole, type ConsoleServer } from '../../../src/console/server.js
 import { CONTENT_SECURITY_POLICY, TOKEN_HEADER } from '../../../src/console/security.js';
 import { loadSettings } from '../../../src/settings.js';
 
-const INLINE_SECRET = 'shpat_inline_0123456789abcdef';
+// A fake Shopify-shaped token, made per run.
+const INLINE_SECRET = `shpat_FAKE${randomBytes(12).toString('hex')}`;
 const ENV_NAME = 'CONSOLE_UNIT_SHOP_TOKEN_NAME';
 let home: string;
 let store: FileConnectionStore;

@@ -1,6 +1,7 @@
 // The engine's counters: each EngineMetrics call lands in its series with the right labels, the
 // label sets stay closed (unknown codes, intent states), the ledger wrapper counts appends and
 // nothing else, and the breaker reports its states.
+import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { PromEngineMetrics, NO_METRICS, SERIES } from '../../../src/metrics/registry.js';
 import { meteredLedger } from '../../../src/metrics/ledger.js';
@@ -31,13 +32,15 @@ describe('PromEngineMetrics', () => {
 
   test('provider answers by code; rate_limited also counts as a 429; an unknown code is "other"', async () => {
     const m = new PromEngineMetrics();
-    for (const code of ['ok', 'ok', 'ok', 'rate_limited', 'rate_limited', 'upstream_unavailable', 'Bearer sk_live_123']) m.providerAnswer(stripe, code);
+    // Not a code at all: a fake credential (made here) that must never become a label value.
+    const fakeSecret = `FAKE-SECRET-${randomBytes(8).toString('hex')}`;
+    for (const code of ['ok', 'ok', 'ok', 'rate_limited', 'rate_limited', 'upstream_unavailable', `Bearer ${fakeSecret}`]) m.providerAnswer(stripe, code);
     expect(await value(m, SERIES.answers, { ...stripe, code: 'ok' })).toBe(3);
     expect(await value(m, SERIES.answers, { ...stripe, code: 'rate_limited' })).toBe(2);
     expect(await value(m, SERIES.answers, { ...stripe, code: 'upstream_unavailable' })).toBe(1);
     expect(await value(m, SERIES.answers, { ...stripe, code: 'other' })).toBe(1);
     expect(await value(m, SERIES.rateLimited, stripe)).toBe(2);
-    expect(await m.registry.metrics()).not.toContain('sk_live_123');
+    expect(await m.registry.metrics()).not.toContain(fakeSecret);
   });
 
   test('circuit transitions by the state entered', async () => {
