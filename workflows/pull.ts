@@ -114,6 +114,11 @@ export interface PullOutcomeMemo {
   /** The saved watermark was not moved: the next run starts where the last completed one ended. */
   watermarkAdvanced: false;
   previousWatermark: string | null;
+  /**
+   * A sliced run: slices finished of those planned. `pages` and `records` count the finished ones;
+   * what a slice cut off had written stays in the sink (read again by the next sync) uncounted.
+   */
+  slices?: { done: number; total: number };
 }
 
 export interface Completeness {
@@ -184,7 +189,14 @@ function minusMs(iso: string, ms: number): string {
 const isDate = (v: string | null | undefined): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v));
 
 function outcomeMemo(outcome: PullOutcomeMemo['outcome'], state: PullState): PullOutcomeMemo {
-  return { outcome, pages: state.counters.pages, records: state.counters.records, watermarkAdvanced: false, previousWatermark: state.previousWatermark };
+  return {
+    outcome,
+    pages: state.counters.pages,
+    records: state.counters.records,
+    watermarkAdvanced: false,
+    previousWatermark: state.previousWatermark,
+    ...(state.slicing ? { slices: { done: state.slicing.done, total: state.slicing.total } } : {}),
+  };
 }
 
 function label(plan: SyncPlan): string {

@@ -105,8 +105,11 @@ describe('a cancelled sync reads as a cancel', () => {
     }
     const cancel = await cli(['sync', 'slice-stripe', '--cancel', '--json']);
     expect(cancel.code).toBe(0);
-    const out = JSON.parse(cancel.stdout) as { cancelled: boolean; watermarkAdvanced: boolean };
+    const out = JSON.parse(cancel.stdout) as { cancelled: boolean; watermarkAdvanced: boolean; slices: { done: number; total: number } };
     expect(out).toMatchObject({ cancelled: true, watermarkAdvanced: false });
+    // Its counts are those of the finished slices, and it says so.
+    expect(out.slices.total).toBeGreaterThan(1);
+    expect(out.slices.done).toBeLessThan(out.slices.total);
     const handle = ctx.client.workflow.getHandle(workflowId);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
     const events = (await handle.fetchHistory()).events ?? [];

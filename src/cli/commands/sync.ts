@@ -40,7 +40,12 @@ async function outcomeOf(handle: WorkflowHandle): Promise<PullOutcomeMemo | unde
 }
 
 function cancelledLine(workflowId: string, outcome: PullOutcomeMemo | undefined): string {
-  const counts = outcome ? ` after ${plural(outcome.pages, 'page')} and ${plural(outcome.records, 'record')}` : '';
+  const pagesAndRecords = outcome ? `${plural(outcome.pages, 'page')} and ${plural(outcome.records, 'record')}` : '';
+  const counts = !outcome
+    ? ''
+    : outcome.slices
+      ? ` after ${outcome.slices.done} of ${plural(outcome.slices.total, 'slice')} (${pagesAndRecords} in those; what the slices cut off had written stays in the sink)`
+      : ` after ${pagesAndRecords}`;
   const from = outcome?.previousWatermark ? `from ${outcome.previousWatermark}` : 'from the beginning';
   return `Cancelled ${workflowId}${counts}. The watermark was not advanced: the next sync starts ${from}, so nothing is skipped.`;
 }
@@ -154,7 +159,7 @@ export function resultNotes(result: PullResult): string[] {
 async function reportEnd(handle: WorkflowHandle, report: FailureReport, json: boolean): Promise<never> {
   const outcome = await outcomeOf(handle);
   if (json) {
-    printJson({ workflowId: handle.workflowId, ...report, ...(outcome ? { pages: outcome.pages, records: outcome.records, watermarkAdvanced: false } : {}) });
+    printJson({ workflowId: handle.workflowId, ...report, ...(outcome ? { pages: outcome.pages, records: outcome.records, ...(outcome.slices ? { slices: outcome.slices } : {}), watermarkAdvanced: false } : {}) });
   } else if (report.outcome === 'cancelled') {
     process.stderr.write(`${cancelledLine(handle.workflowId, outcome)}\n`);
   } else {
@@ -182,6 +187,6 @@ async function cancelSync(client: Client, store: ConnectionStore, connectionId: 
     return;
   }
   const outcome = await outcomeOf(handle);
-  if (json) printJson({ workflowId: handle.workflowId, cancelled: ended === 'cancelled', outcome: ended, ...(outcome ? { pages: outcome.pages, records: outcome.records, watermarkAdvanced: false } : {}) });
+  if (json) printJson({ workflowId: handle.workflowId, cancelled: ended === 'cancelled', outcome: ended, ...(outcome ? { pages: outcome.pages, records: outcome.records, ...(outcome.slices ? { slices: outcome.slices } : {}), watermarkAdvanced: false } : {}) });
   else process.stdout.write(`${cancelledLine(handle.workflowId, outcome)}\n`);
 }
