@@ -33,7 +33,6 @@ export class PostgresConnectionStore implements ConnectionStore {
   private readonly db: PgDatabase;
   private readonly table: string;
   private readonly secretBox: SecretBox | null | undefined;
-  private ready: Promise<void> | null = null;
   /** Pipeline definitions, in <schema>.pipelines. */
   readonly pipelines: PipelineStore;
 
@@ -51,22 +50,16 @@ export class PostgresConnectionStore implements ConnectionStore {
   }
 
   private ensureTable(): Promise<void> {
-    this.ready ??= this.db
-      .ensureSchema(this.schema, [
-        `CREATE TABLE IF NOT EXISTS ${this.table} (
-          id text PRIMARY KEY,
-          connector_id text NOT NULL,
-          config jsonb NOT NULL,
-          base_url_override text NULL,
-          created_at timestamptz NOT NULL,
-          updated_at timestamptz NOT NULL
-        )`,
-      ])
-      .catch((err: unknown) => {
-        this.ready = null;
-        throw err;
-      });
-    return this.ready;
+    return this.db.ensureSchemaOnce(this.schema, [
+      `CREATE TABLE IF NOT EXISTS ${this.table} (
+        id text PRIMARY KEY,
+        connector_id text NOT NULL,
+        config jsonb NOT NULL,
+        base_url_override text NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      )`,
+    ]);
   }
 
   private validate(input: NewConnection): NewConnection {

@@ -59,6 +59,7 @@ export class PgDatabase {
   readonly target: string;
   private readonly secrets: string[];
   private closed = false;
+  private readonly ensured = new Map<string, Promise<void>>();
 
   constructor(connectionString: string, applicationName: string) {
     this.target = describeConnectionString(connectionString);
@@ -109,6 +110,23 @@ export class PgDatabase {
    * advisory lock per schema: concurrent CREATE ... IF NOT EXISTS can still fail on the catalog's
    * unique indexes, so workers starting together take turns.
    */
+  /**
+   * ensureSchema once per (schema, ddl) for this database: every caller shares the first call's
+   * promise; one that failed (the server was down) is tried again by the next call.
+   */
+  ensureSchemaOnce(schema: string, ddl: readonly string[]): Promise<void> {
+    const key = `${schema}\n${ddl.join('\n')}`;
+    let ready = this.ensured.get(key);
+    if (!ready) {
+      ready = this.ensureSchema(schema, ddl).catch((err: unknown) => {
+        this.ensured.delete(key);
+        throw err;
+      });
+      this.ensured.set(key, ready);
+    }
+    return ready;
+  }
+
   async ensureSchema(schema: string, ddl: readonly string[]): Promise<void> {
     await this.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`pipeline-schema:${schema}`]);

@@ -26,7 +26,6 @@ export class PostgresLedger implements DeliveryLedger {
   readonly schema: string;
   private readonly db: PgDatabase;
   private readonly t: { deliveries: string; log: string; state: string; staging: string };
-  private ready: Promise<void> | null = null;
 
   constructor(opts: PostgresLedgerOptions) {
     this.schema = checkSchemaName(opts.schema ?? 'pipeline');
@@ -40,39 +39,33 @@ export class PostgresLedger implements DeliveryLedger {
   }
 
   private ensure(): Promise<void> {
-    this.ready ??= this.db
-      .ensureSchema(this.schema, [
-        `CREATE TABLE IF NOT EXISTS ${this.t.deliveries} (
-          pipeline_id text NOT NULL,
-          record_id text NOT NULL,
-          version text NOT NULL,
-          state text NOT NULL,
-          updated_ms double precision NULL,
-          first_seen bigserial,
-          entry jsonb NOT NULL,
-          PRIMARY KEY (pipeline_id, record_id, version)
-        )`,
-        `CREATE INDEX IF NOT EXISTS pipeline_deliveries_state ON ${this.t.deliveries} (pipeline_id, state)`,
-        `CREATE TABLE IF NOT EXISTS ${this.t.log} (
-          seq bigserial PRIMARY KEY,
-          pipeline_id text NOT NULL,
-          record_id text NOT NULL,
-          entry jsonb NOT NULL
-        )`,
-        `CREATE INDEX IF NOT EXISTS pipeline_delivery_log_record ON ${this.t.log} (pipeline_id, record_id, seq)`,
-        `CREATE TABLE IF NOT EXISTS ${this.t.state} (pipeline_id text PRIMARY KEY, state jsonb NOT NULL)`,
-        `CREATE TABLE IF NOT EXISTS ${this.t.staging} (
-          pipeline_id text NOT NULL,
-          stage_id text NOT NULL,
-          calls jsonb NOT NULL,
-          PRIMARY KEY (pipeline_id, stage_id)
-        )`,
-      ])
-      .catch((err: unknown) => {
-        this.ready = null;
-        throw err;
-      });
-    return this.ready;
+    return this.db.ensureSchemaOnce(this.schema, [
+      `CREATE TABLE IF NOT EXISTS ${this.t.deliveries} (
+        pipeline_id text NOT NULL,
+        record_id text NOT NULL,
+        version text NOT NULL,
+        state text NOT NULL,
+        updated_ms double precision NULL,
+        first_seen bigserial,
+        entry jsonb NOT NULL,
+        PRIMARY KEY (pipeline_id, record_id, version)
+      )`,
+      `CREATE INDEX IF NOT EXISTS pipeline_deliveries_state ON ${this.t.deliveries} (pipeline_id, state)`,
+      `CREATE TABLE IF NOT EXISTS ${this.t.log} (
+        seq bigserial PRIMARY KEY,
+        pipeline_id text NOT NULL,
+        record_id text NOT NULL,
+        entry jsonb NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS pipeline_delivery_log_record ON ${this.t.log} (pipeline_id, record_id, seq)`,
+      `CREATE TABLE IF NOT EXISTS ${this.t.state} (pipeline_id text PRIMARY KEY, state jsonb NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${this.t.staging} (
+        pipeline_id text NOT NULL,
+        stage_id text NOT NULL,
+        calls jsonb NOT NULL,
+        PRIMARY KEY (pipeline_id, stage_id)
+      )`,
+    ]);
   }
 
   async append(pipelineId: string, entries: readonly DeliveryEntry[]): Promise<void> {

@@ -13,7 +13,6 @@ interface Row {
 
 export class PostgresPipelineStore implements PipelineStore {
   private readonly table: string;
-  private ready: Promise<void> | null = null;
 
   constructor(
     private readonly db: PgDatabase,
@@ -23,20 +22,14 @@ export class PostgresPipelineStore implements PipelineStore {
   }
 
   private ensureTable(): Promise<void> {
-    this.ready ??= this.db
-      .ensureSchema(this.schema, [
-        `CREATE TABLE IF NOT EXISTS ${this.table} (
-          id text PRIMARY KEY,
-          definition jsonb NOT NULL,
-          created_at timestamptz NOT NULL,
-          updated_at timestamptz NOT NULL
-        )`,
-      ])
-      .catch((err: unknown) => {
-        this.ready = null;
-        throw err;
-      });
-    return this.ready;
+    return this.db.ensureSchemaOnce(this.schema, [
+      `CREATE TABLE IF NOT EXISTS ${this.table} (
+        id text PRIMARY KEY,
+        definition jsonb NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      )`,
+    ]);
   }
 
   async add(input: PipelineDefinition): Promise<PipelineRecord> {

@@ -23,7 +23,6 @@ export class PostgresSink implements Sink {
   private readonly db: PgDatabase;
   private readonly records: string;
   private readonly syncState: string;
-  private ready: Promise<void> | null = null;
 
   constructor(readonly options: PostgresSinkOptions) {
     this.schema = checkSchemaName(options.schema ?? 'pipeline');
@@ -39,32 +38,26 @@ export class PostgresSink implements Sink {
 
   /** Creates the schema and tables once per sink; a failure (database still starting) is retried next call. */
   private ensureTables(): Promise<void> {
-    this.ready ??= this.db
-      .ensureSchema(this.schema, [
-        `CREATE TABLE IF NOT EXISTS ${this.records} (
-          connection_id text NOT NULL,
-          stream text NOT NULL,
-          record_id text NOT NULL,
-          updated_at timestamptz NOT NULL,
-          synced_at timestamptz NOT NULL,
-          data jsonb NOT NULL,
-          PRIMARY KEY (connection_id, stream, record_id)
-        )`,
-        `CREATE TABLE IF NOT EXISTS ${this.syncState} (
-          connection_id text NOT NULL,
-          stream text NOT NULL,
-          watermark timestamptz NULL,
-          last_run_at timestamptz NOT NULL,
-          last_run_records bigint NOT NULL,
-          last_run_id text NULL,
-          PRIMARY KEY (connection_id, stream)
-        )`,
-      ])
-      .catch((err: unknown) => {
-        this.ready = null;
-        throw err;
-      });
-    return this.ready;
+    return this.db.ensureSchemaOnce(this.schema, [
+      `CREATE TABLE IF NOT EXISTS ${this.records} (
+        connection_id text NOT NULL,
+        stream text NOT NULL,
+        record_id text NOT NULL,
+        updated_at timestamptz NOT NULL,
+        synced_at timestamptz NOT NULL,
+        data jsonb NOT NULL,
+        PRIMARY KEY (connection_id, stream, record_id)
+      )`,
+      `CREATE TABLE IF NOT EXISTS ${this.syncState} (
+        connection_id text NOT NULL,
+        stream text NOT NULL,
+        watermark timestamptz NULL,
+        last_run_at timestamptz NOT NULL,
+        last_run_records bigint NOT NULL,
+        last_run_id text NULL,
+        PRIMARY KEY (connection_id, stream)
+      )`,
+    ]);
   }
 
   async writePage(ref: StreamRef, records: readonly SourceRecord[]): Promise<{ written: number }> {

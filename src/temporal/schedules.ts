@@ -8,6 +8,7 @@ import {
   type Client,
   type ScheduleDescription,
   type ScheduleHandle,
+  type ScheduleOptions,
   type ScheduleSummary,
 } from '@temporalio/client';
 import type { ConnectionStore } from '../connections/types.js';
@@ -16,6 +17,7 @@ import type { SyncMode } from '../../workflows/pull.js';
 import { ConnectionIdKey, ConnectorIdKey, PipelineIdKey, PipelineKindKey } from './search-attributes.js';
 import { workflowTaskQueue } from './task-queues.js';
 import { syncWorkflowId } from './client.js';
+import { pipelineWorkflowId } from './pipeline-client.js';
 
 export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'] as const;
 export type OverlapPolicyName = (typeof OVERLAP_POLICIES)[number];
@@ -77,6 +79,44 @@ export class ScheduleError extends Error {
   }
 }
 
+type ScheduleTiming = Pick<CreateScheduleOptions, 'every' | 'cron' | 'timezone' | 'jitter' | 'overlap' | 'catchupWindow' | 'paused' | 'note'>;
+
+/**
+ * What every schedule of the engine shares, checked before anything is created: when it runs (an
+ * interval or cron expressions, not both), its overlap policy, catch-up window and state, and the
+ * cron expressions as written (kept in the memo: the server keeps only their compiled form).
+ */
+function scheduleParts(opts: ScheduleTiming, example: { every: string; cron: string }) {
+  if (!opts.every && !opts.cron?.length) throw new ScheduleError(`Give an interval (--every ${example.every}) or a cron expression (--cron "${example.cron}")`);
+  // Temporal would run at the times of both (the union of the two specs): nearly always a mistake.
+  if (opts.every && opts.cron?.length) {
+    throw new ScheduleError('Give an interval (--every) or cron expressions (--cron), not both: a schedule with both runs at the times of each');
+  }
+  const overlap = opts.overlap ?? 'skip';
+  if (!OVERLAP[overlap]) throw new ScheduleError(`Overlap policy must be one of ${OVERLAP_POLICIES.join(', ')}`);
+  return {
+    spec: {
+      ...(opts.every ? { intervals: [{ every: opts.every }] } : {}),
+      ...(opts.cron?.length ? { cronExpressions: opts.cron } : {}),
+      ...(opts.timezone ? { timezone: opts.timezone } : {}),
+      ...(opts.jitter ? { jitter: opts.jitter } : {}),
+    },
+    policies: { overlap: OVERLAP[overlap], ...(opts.catchupWindow ? { catchupWindow: opts.catchupWindow } : {}) },
+    state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
+    cronMemo: opts.cron?.length ? { [SCHEDULE_MEMO.cron]: opts.cron } : {},
+  };
+}
+
+/** Creates the schedule; one that exists already is a ScheduleError saying what to do. */
+async function createSchedule(client: Client, options: ScheduleOptions): Promise<ScheduleHandle> {
+  try {
+    return await client.schedule.create(options);
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning) throw new ScheduleError(`Schedule ${options.scheduleId} already exists (delete it first, or pause/unpause it)`);
+    throw err;
+  }
+}
+
 export async function createPullSchedule(client: Client, store: ConnectionStore, opts: CreateScheduleOptions): Promise<ScheduleHandle> {
   const record = await store.get(opts.connectionId);
   if (!record) throw new ScheduleError(`Connection "${opts.connectionId}" is not registered`);
@@ -85,52 +125,35 @@ export async function createPullSchedule(client: Client, store: ConnectionStore,
   if (!stream || !connector.capabilities.pull.includes(stream)) {
     throw new ScheduleError(`${connector.name} has no pullable stream${opts.stream ? ` "${opts.stream}"` : ''}`);
   }
-  if (!opts.every && !opts.cron?.length) throw new ScheduleError('Give an interval (--every 1h) or a cron expression (--cron "0 * * * *")');
-  // Temporal would run at the times of both (the union of the two specs): nearly always a mistake.
-  if (opts.every && opts.cron?.length) {
-    throw new ScheduleError('Give an interval (--every) or cron expressions (--cron), not both: a schedule with both runs at the times of each');
-  }
-  const overlap = opts.overlap ?? 'skip';
-  if (!OVERLAP[overlap]) throw new ScheduleError(`Overlap policy must be one of ${OVERLAP_POLICIES.join(', ')}`);
+  const parts = scheduleParts(opts, { every: '1h', cron: '0 * * * *' });
   const mode = opts.mode ?? 'incremental';
-  const id = scheduleId(record.id, stream, opts.namePrefix);
-  try {
-    return await client.schedule.create({
-      scheduleId: id,
-      spec: {
-        ...(opts.every ? { intervals: [{ every: opts.every }] } : {}),
-        ...(opts.cron?.length ? { cronExpressions: opts.cron } : {}),
-        ...(opts.timezone ? { timezone: opts.timezone } : {}),
-        ...(opts.jitter ? { jitter: opts.jitter } : {}),
-      },
-      action: {
-        type: 'startWorkflow',
-        // The schedule's run starts the stream's sync under the stream's own workflow id, so that a
-        // scheduled run and a manual one never run at once (workflows/scheduled-pull.ts).
-        workflowType: 'scheduledPullWorkflow',
-        args: [{
-          connectionId: record.id, connectorId: record.connectorId, stream, mode,
-          syncWorkflowId: syncWorkflowId(record.id, stream, opts.namePrefix),
-          summary: `Scheduled ${mode} pull of ${connector.name} ${stream} for ${record.id}`,
-        }],
-        taskQueue: workflowTaskQueue(opts.namePrefix),
-        // The server appends the scheduled time, so each run has its own id under this prefix.
-        workflowId: scheduledRunIdPrefix(record.id, stream, opts.namePrefix),
-        staticSummary: `Scheduled run: ${mode} pull of ${connector.name} ${stream} for ${record.id}`,
-        typedSearchAttributes: [
-          { key: ConnectorIdKey, value: record.connectorId },
-          { key: ConnectionIdKey, value: record.id },
-          { key: PipelineKindKey, value: 'scheduled_pull' },
-        ],
-      },
-      policies: { overlap: OVERLAP[overlap], ...(opts.catchupWindow ? { catchupWindow: opts.catchupWindow } : {}) },
-      state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
-      memo: { connectionId: record.id, connectorId: record.connectorId, stream, ...(opts.cron?.length ? { [SCHEDULE_MEMO.cron]: opts.cron } : {}) },
-    });
-  } catch (err) {
-    if (err instanceof ScheduleAlreadyRunning) throw new ScheduleError(`Schedule ${id} already exists (delete it first, or pause/unpause it)`);
-    throw err;
-  }
+  return createSchedule(client, {
+    scheduleId: scheduleId(record.id, stream, opts.namePrefix),
+    spec: parts.spec,
+    action: {
+      type: 'startWorkflow',
+      // The schedule's run starts the stream's sync under the stream's own workflow id, so that a
+      // scheduled run and a manual one never run at once (workflows/scheduled-pull.ts).
+      workflowType: 'scheduledPullWorkflow',
+      args: [{
+        connectionId: record.id, connectorId: record.connectorId, stream, mode,
+        syncWorkflowId: syncWorkflowId(record.id, stream, opts.namePrefix),
+        summary: `Scheduled ${mode} pull of ${connector.name} ${stream} for ${record.id}`,
+      }],
+      taskQueue: workflowTaskQueue(opts.namePrefix),
+      // The server appends the scheduled time, so each run has its own id under this prefix.
+      workflowId: scheduledRunIdPrefix(record.id, stream, opts.namePrefix),
+      staticSummary: `Scheduled run: ${mode} pull of ${connector.name} ${stream} for ${record.id}`,
+      typedSearchAttributes: [
+        { key: ConnectorIdKey, value: record.connectorId },
+        { key: ConnectionIdKey, value: record.id },
+        { key: PipelineKindKey, value: 'scheduled_pull' },
+      ],
+    },
+    policies: parts.policies,
+    state: parts.state,
+    memo: { connectionId: record.id, connectorId: record.connectorId, stream, ...parts.cronMemo },
+  });
 }
 
 /** The schedules of this deployment: pulls (`pull:…`) and pipelines (`pipeline:…`). */
@@ -144,7 +167,7 @@ export async function listPullSchedules(client: Client, namePrefix = ''): Promis
 
 /** `pipeline:<id>`, like the workflow id of the pipeline's runs. */
 export function pipelineScheduleId(pipelineId: string, namePrefix = ''): string {
-  return `${namePrefix}pipeline:${pipelineId}`;
+  return pipelineWorkflowId(pipelineId, namePrefix);
 }
 
 export type PipelineScheduleOptions = Pick<CreateScheduleOptions, 'every' | 'cron' | 'timezone' | 'jitter' | 'overlap' | 'catchupWindow' | 'paused' | 'note' | 'namePrefix'> & {
@@ -159,42 +182,28 @@ export async function createPipelineSchedule(client: Client, store: ConnectionSt
   const def = await store.pipelines.get(opts.pipelineId);
   if (!def) throw new ScheduleError(`Pipeline "${opts.pipelineId}" is not defined`);
   const destination = await store.get(def.destination.connectionId);
-  if (!opts.every && !opts.cron?.length) throw new ScheduleError('Give an interval (--every 15m) or a cron expression (--cron "*/15 * * * *")');
-  if (opts.every && opts.cron?.length) throw new ScheduleError('Give an interval (--every) or cron expressions (--cron), not both: a schedule with both runs at the times of each');
-  const overlap = opts.overlap ?? 'skip';
-  if (!OVERLAP[overlap]) throw new ScheduleError(`Overlap policy must be one of ${OVERLAP_POLICIES.join(', ')}`);
-  const id = pipelineScheduleId(def.id, opts.namePrefix);
-  try {
-    return await client.schedule.create({
-      scheduleId: id,
-      spec: {
-        ...(opts.every ? { intervals: [{ every: opts.every }] } : {}),
-        ...(opts.cron?.length ? { cronExpressions: opts.cron } : {}),
-        ...(opts.timezone ? { timezone: opts.timezone } : {}),
-        ...(opts.jitter ? { jitter: opts.jitter } : {}),
-      },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'scheduledPipelineWorkflow',
-        args: [{ pipelineId: def.id, pipelineWorkflowId: `${opts.namePrefix ?? ''}pipeline:${def.id}`, summary: `Scheduled run of pipeline ${def.id}` }],
-        taskQueue: workflowTaskQueue(opts.namePrefix),
-        workflowId: `${opts.namePrefix ?? ''}scheduled:pipeline:${def.id}`,
-        staticSummary: `Scheduled run of pipeline ${def.id}`,
-        typedSearchAttributes: [
-          { key: ConnectorIdKey, value: destination?.connectorId ?? '' },
-          { key: ConnectionIdKey, value: def.destination.connectionId },
-          { key: PipelineKindKey, value: 'scheduled_pipeline' },
-          { key: PipelineIdKey, value: def.id },
-        ],
-      },
-      policies: { overlap: OVERLAP[overlap], ...(opts.catchupWindow ? { catchupWindow: opts.catchupWindow } : {}) },
-      state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
-      memo: { pipelineId: def.id, ...(opts.cron?.length ? { [SCHEDULE_MEMO.cron]: opts.cron } : {}) },
-    });
-  } catch (err) {
-    if (err instanceof ScheduleAlreadyRunning) throw new ScheduleError(`Schedule ${id} already exists (delete it first, or pause/unpause it)`);
-    throw err;
-  }
+  const parts = scheduleParts(opts, { every: '15m', cron: '*/15 * * * *' });
+  return createSchedule(client, {
+    scheduleId: pipelineScheduleId(def.id, opts.namePrefix),
+    spec: parts.spec,
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'scheduledPipelineWorkflow',
+      args: [{ pipelineId: def.id, pipelineWorkflowId: pipelineWorkflowId(def.id, opts.namePrefix), summary: `Scheduled run of pipeline ${def.id}` }],
+      taskQueue: workflowTaskQueue(opts.namePrefix),
+      workflowId: `${opts.namePrefix ?? ''}scheduled:pipeline:${def.id}`,
+      staticSummary: `Scheduled run of pipeline ${def.id}`,
+      typedSearchAttributes: [
+        { key: ConnectorIdKey, value: destination?.connectorId ?? '' },
+        { key: ConnectionIdKey, value: def.destination.connectionId },
+        { key: PipelineKindKey, value: 'scheduled_pipeline' },
+        { key: PipelineIdKey, value: def.id },
+      ],
+    },
+    policies: parts.policies,
+    state: parts.state,
+    memo: { pipelineId: def.id, ...parts.cronMemo },
+  });
 }
 
 /** A handle that fails with a clear message when the schedule does not exist. */
