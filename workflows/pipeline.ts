@@ -34,6 +34,7 @@ import type { DeliveryCounts } from '../src/pipelines/types.js';
 import { planSlices } from '../src/core/slices.js';
 import { pipelineFailure } from './failure.js';
 import { maxIso } from './pull-pages.js';
+import { PLAN_OPTIONS } from './plan-options.js';
 
 export type PipelineMode = 'incremental' | 'full' | 'replay';
 
@@ -148,10 +149,7 @@ const QUEUED_CALLS_FACTOR = 2;
 /** Finished pages whose staged calls are removed together (fewer activities). */
 const UNSTAGE_EVERY = 20;
 
-const { planPipeline } = proxyLocalActivities<PipelineActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['invalid_config', 'not_found', 'missing_secret'] },
-});
+const { planPipeline } = proxyLocalActivities<PipelineActivities>(PLAN_OPTIONS);
 
 // Local I/O (ledger, sink): on the workflow's own queue, like a pull's sink bookkeeping.
 const local = proxyActivities<PipelineActivities>({

@@ -32,6 +32,7 @@ import { planSlices, splitWindow, type TimeWindow } from '../src/core/slices.js'
 import { pipelineFailure } from './failure.js';
 import { addPage, emptyCounters, maxIso, mergeCounters, type PageCounters, type TimeAnomalies } from './pull-pages.js';
 import { pullSliceWorkflow, type SliceResult } from './pull-slice.js';
+import { PLAN_OPTIONS } from './plan-options.js';
 
 // ---- types -----------------------------------------------------------------------------------
 
@@ -167,10 +168,7 @@ export const progressQuery = defineQuery<PullProgress>('progress');
 
 const DEFAULT_PAGES_PER_RUN = 500;
 
-const { planSync } = proxyLocalActivities<PipelineActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['invalid_config', 'not_found', 'missing_secret'] },
-});
+const { planSync } = proxyLocalActivities<PipelineActivities>(PLAN_OPTIONS);
 
 // Sink bookkeeping is local I/O, not provider calls: it runs on the workflow's own task queue so
 // that it does not spend the connector's rate budget. Compaction may take minutes on a large file;

@@ -10,6 +10,7 @@ import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, proxyL
 import type { CallPlan, PipelineActivities } from '../activities/index.js';
 import type { SyncRunStatus } from '../src/core/envelope.js';
 import { pipelineFailure } from './failure.js';
+import { PLAN_OPTIONS } from './plan-options.js';
 
 export interface ReverseEtlInput {
   connectionId: string;
@@ -47,10 +48,7 @@ export interface ReverseEtlResult {
 
 export const reverseEtlProgressQuery = defineQuery<{ connectorId: string | null; runId: string | null; state: string; polls: number; startedAt: string | null; details?: Record<string, unknown> }>('progress');
 
-const { planCall } = proxyLocalActivities<PipelineActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['invalid_config', 'not_found', 'missing_secret'] },
-});
+const { planCall } = proxyLocalActivities<PipelineActivities>(PLAN_OPTIONS);
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const POLLS_PER_RUN = 500;

@@ -12,6 +12,7 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PipelineActivities, SendResult } from '../activities/index.js';
 import { pipelineFailure } from './failure.js';
+import { PLAN_OPTIONS } from './plan-options.js';
 
 export interface SendWorkflowInput {
   connectionId: string;
@@ -26,10 +27,7 @@ export interface SendWorkflowInput {
   firstAttemptAtMs?: number;
 }
 
-const { planCall } = proxyLocalActivities<PipelineActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['invalid_config', 'not_found', 'missing_secret'] },
-});
+const { planCall } = proxyLocalActivities<PipelineActivities>(PLAN_OPTIONS);
 
 export async function sendWorkflow(input: SendWorkflowInput): Promise<SendResult> {
   const plan = await planCall({ connectionId: input.connectionId, capability: 'send' });

@@ -3,10 +3,11 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PipelineActivities, TestConnectionResult } from '../activities/index.js';
 import { pipelineFailure } from './failure.js';
+import { PLAN_NON_RETRYABLE, PLAN_OPTIONS } from './plan-options.js';
 
 const { planCall } = proxyLocalActivities<PipelineActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['invalid_config', 'not_found', 'missing_secret'] },
+  ...PLAN_OPTIONS,
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: PLAN_NON_RETRYABLE },
 });
 
 export async function testConnectionWorkflow(input: { connectionId: string }): Promise<TestConnectionResult> {
