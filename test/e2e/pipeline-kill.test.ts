@@ -4,16 +4,15 @@
 // carries the same key. On Kinesis, which cannot de-duplicate, the ledger's `sending` mark turns a
 // call cut off into `unknown` rather than a blind resend: no record arrives twice, and every record is
 // either delivered or listed as unknown (the user decides with `pipelines replay`).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ledgerFor } from '../../src/pipelines/index.js';
 import { startDestinations, type Destinations } from '../../src/sandbox/destinations/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { startPipelineRun } from '../../src/temporal/pipeline-client.js';
 import { temporalTestContext, type TemporalTestContext } from '../helpers/temporal.js';
+import { killed, spawnWorkerProcess } from '../helpers/worker-spawn.js';
 
-const WORKER_SCRIPT = fileURLToPath(new URL('../helpers/worker-process.ts', import.meta.url));
 const N = 900;
 const KILLS = 3;
 
@@ -47,29 +46,13 @@ afterAll(async () => {
 });
 
 function spawnWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: ctx.address,
-      TEMPORAL_NAMESPACE: ctx.namespace,
-      PIPELINE_NAME_PREFIX: ctx.namePrefix,
-      PIPELINE_HOME: ctx.home,
-      PIPELINE_CONNECTIONS_FILE: ctx.store.path,
-      PIPELINE_DATA_DIR: ctx.sink.dataDir,
-      PIPELINE_SANDBOX: '1',
-      TEST_CONNECTORS: 'stripe,segment,kinesis',
-      // Four calls in flight per destination: the run lasts long enough to be killed three times.
-      PIPELINE_POLICY_OVERRIDES: JSON.stringify({ '*': { retry: { initialIntervalMs: 100, maximumIntervalMs: 1000, maximumAttempts: 50 } }, segment: { rate: { concurrency: 4 } }, kinesis: { rate: { concurrency: 4 } } }),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnWorkerProcess(ctx, {
+    TEST_CONNECTORS: 'stripe,segment,kinesis',
+    // Four calls in flight per destination: the run lasts long enough to be killed three times.
+    PIPELINE_POLICY_OVERRIDES: JSON.stringify({ '*': { retry: { initialIntervalMs: 100, maximumIntervalMs: 1000, maximumAttempts: 50 } }, segment: { rate: { concurrency: 4 } }, kinesis: { rate: { concurrency: 4 } } }),
   });
   children.push(child);
   return child;
-}
-
-async function killed(child: ChildProcess): Promise<void> {
-  child.kill('SIGKILL');
-  if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
 }
 
 test(`killed ${KILLS} times mid-run: nothing lost; no double on Kinesis; only same-key repeats on Segment`, async () => {

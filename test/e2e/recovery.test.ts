@@ -3,11 +3,10 @@
 // mid-sync. Each sync completes with nothing lost or doubled, and the history shows why it was quick:
 // the lost attempt was retried after its HEARTBEAT timeout (seconds), not its start-to-close timeout
 // (minutes). Delays are bounded by the attempts and timeouts recorded in history, not by wall clocks.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -20,8 +19,8 @@ import { createPipelineWorker } from '../../src/temporal/worker.js';
 import type { PullProgress } from '../../workflows/pull.js';
 import { activityRuns } from '../helpers/activity-history.js';
 import { temporalTestContext, workflowBundle, type TemporalTestContext } from '../helpers/temporal.js';
+import { killed, spawnWorkerProcess } from '../helpers/worker-spawn.js';
 
-const WORKER_SCRIPT = fileURLToPath(new URL('../helpers/worker-process.ts', import.meta.url));
 const HEARTBEAT_MS = 10_000; // DEFAULT_HEARTBEAT_MS: the bound a lost attempt waits
 
 let ctx: TemporalTestContext;
@@ -45,28 +44,9 @@ afterAll(async () => {
 });
 
 function spawnWorker(extraEnv: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: ctx.address,
-      TEMPORAL_NAMESPACE: ctx.namespace,
-      PIPELINE_NAME_PREFIX: ctx.namePrefix,
-      PIPELINE_HOME: ctx.home,
-      PIPELINE_CONNECTIONS_FILE: ctx.store.path,
-      PIPELINE_DATA_DIR: ctx.sink.dataDir,
-      PIPELINE_SANDBOX: '1',
-      TEST_CONNECTORS: 'stripe',
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnWorkerProcess(ctx, { TEST_CONNECTORS: 'stripe', ...extraEnv });
   children.push(child);
   return child;
-}
-
-async function killed(child: ChildProcess): Promise<void> {
-  child.kill('SIGKILL');
-  if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {

@@ -2,15 +2,14 @@
 // syncs at its own budget at the same time, no store ever gets more than its budget (counted by the
 // emulator, per store, per second), the provider answers no 429, and a provider's cap on calls in
 // flight per API key holds across both workers. Requests are counted, not timed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { startSync } from '../../src/temporal/client.js';
 import { temporalTestContext, type TemporalTestContext } from '../helpers/temporal.js';
 import { runCli } from '../helpers/cli.js';
+import { spawnWorkerProcess } from '../helpers/worker-spawn.js';
 
-const WORKER_SCRIPT = fileURLToPath(new URL('../helpers/worker-process.ts', import.meta.url));
 const SHOPS = ['shop-a', 'shop-b', 'shop-c'];
 const ORDERS = 240;
 const PAGE = 20; // 12 pages per store
@@ -20,21 +19,7 @@ let sandbox: Sandbox;
 const workers: ChildProcess[] = [];
 
 function spawnWorker(env: Record<string, string> = {}): { child: ChildProcess; ready: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: ctx.address,
-      TEMPORAL_NAMESPACE: ctx.namespace,
-      PIPELINE_NAME_PREFIX: ctx.namePrefix,
-      PIPELINE_HOME: ctx.home,
-      PIPELINE_CONNECTIONS_FILE: ctx.store.path,
-      PIPELINE_DATA_DIR: ctx.sink.dataDir,
-      PIPELINE_SANDBOX: '1',
-      TEST_CONNECTORS: 'shopify,mailchimp',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnWorkerProcess(ctx, { TEST_CONNECTORS: 'shopify,mailchimp', ...env });
   workers.push(child);
   let out = '';
   const ready = new Promise<string>((resolve, reject) => {
