@@ -43,8 +43,21 @@ async function pagesOf(workflowId: string): Promise<number> {
   }
 }
 
-async function waitForPages(workflowId: string, n: number): Promise<void> {
+/** The run id of the latest run of this workflow id, if any. */
+async function latestRunId(workflowId: string): Promise<string | null> {
+  return ctx.client.workflow.getHandle(workflowId).describe().then((d) => d.runId, () => null);
+}
+
+/**
+ * Waits for `n` pages of a run of `workflowId` other than `previousRunId` (a closed earlier run
+ * answers queries too: without this a test could read its pages and act too early).
+ */
+async function waitForPages(workflowId: string, n: number, previousRunId: string | null = null): Promise<void> {
   const deadline = Date.now() + 30_000;
+  while (previousRunId && (await latestRunId(workflowId)) === previousRunId) {
+    if (Date.now() > deadline) throw new Error(`${workflowId} did not start a new run`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   while ((await pagesOf(workflowId)) < n) {
     if (Date.now() > deadline) throw new Error(`${workflowId} did not reach ${n} pages`);
     await new Promise((r) => setTimeout(r, 100));
@@ -123,8 +136,9 @@ describe('a cancelled sync reads as a cancel', () => {
 
   test('the text of a cancel, and a follower that ends with exit 3', async () => {
     const workflowId = syncWorkflowId('slow-stripe', 'charges', ctx.namePrefix);
+    const before = await latestRunId(workflowId);
     const follower = startCli(ctx, ['sync', 'slow-stripe', '--page-size', '40']);
-    await waitForPages(workflowId, 2);
+    await waitForPages(workflowId, 2, before);
     const cancel = await cli(['sync', 'slow-stripe', '--cancel']);
     expect(cancel.code).toBe(0);
     expect(cancel.stdout).toMatch(/^Cancelled .*pull:slow-stripe:charges after \d+ pages and [\d,]+ records\. The watermark was not advanced: the next sync starts from the beginning, so nothing is skipped\./m);

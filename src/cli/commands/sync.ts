@@ -39,14 +39,16 @@ async function outcomeOf(handle: WorkflowHandle): Promise<PullOutcomeMemo | unde
   }
 }
 
-function cancelledLine(workflowId: string, outcome: PullOutcomeMemo | undefined): string {
+export function cancelledLine(workflowId: string, outcome: PullOutcomeMemo | undefined): string {
   const pagesAndRecords = outcome ? `${plural(outcome.pages, 'page')} and ${plural(outcome.records, 'record')}` : '';
   const counts = !outcome
     ? ''
     : outcome.slices
       ? ` after ${outcome.slices.done} of ${plural(outcome.slices.total, 'slice')} (${pagesAndRecords} in those; what the slices cut off had written stays in the sink)`
       : ` after ${pagesAndRecords}`;
-  const from = outcome?.previousWatermark ? `from ${outcome.previousWatermark}` : 'from the beginning';
+  // No outcome in the memo: the run was cancelled while it was still planning, before any page.
+  if (!outcome) return `Cancelled ${workflowId} before it read any page. The watermark was not advanced: the next sync starts where the last completed one ended, so nothing is skipped.`;
+  const from = outcome.previousWatermark ? `from ${outcome.previousWatermark}` : 'from the beginning';
   return `Cancelled ${workflowId}${counts}. The watermark was not advanced: the next sync starts ${from}, so nothing is skipped.`;
 }
 
